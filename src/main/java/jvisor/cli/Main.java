@@ -1,0 +1,61 @@
+package jvisor.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code jvisor} command. */
+@Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A portable RISC-V hypervisor in pure Java.",
+        subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    /** Exit status for bad command-line input, as with most Unix tools. */
+    static final int USAGE = 2;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns the process exit status. */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler((ex, a) -> {
+            String sub = ex.getCommandLine().getCommandName();
+            ex.getCommandLine().getErr().println("jvisor: " + ex.getMessage()
+                    + " (see 'jvisor " + ("jvisor".equals(sub) ? "" : sub + " ") + "--help')");
+            return USAGE;
+        });
+        cli.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof UsageError || ex instanceof IOException) {
+                c.getErr().println("jvisor: " + ex.getMessage());
+                return USAGE;
+            }
+            throw ex;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /** A problem with what the user asked for: reported as one line, exit status 2. */
+    static final class UsageError extends RuntimeException {
+        UsageError(String message) { super(message); }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("/jvisor/version.properties")) {
+                if (in != null) p.load(in);
+            }
+            return new String[] {"jvisor " + p.getProperty("version", "dev")
+                    + " (Java " + Runtime.version() + ", " + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ")"};
+        }
+    }
+}

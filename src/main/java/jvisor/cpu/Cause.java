@@ -1,0 +1,14 @@
+package jvisor.cpu;
+
+/** Exception and interrupt cause codes (privileged spec 1.12, table 3.6). */
+public final class Cause {
+    private Cause() {}
+
+    public static final int INSN_MISALIGNED = 0, INSN_ACCESS = 1, ILLEGAL_INSN = 2, BREAKPOINT = 3;
+    public static final int LOAD_MISALIGNED = 4, LOAD_ACCESS = 5, STORE_MISALIGNED = 6, STORE_ACCESS = 7;
+    public static final int ECALL_U = 8, ECALL_S = 9, ECALL_M = 11;
+    public static final int INSN_PAGE_FAULT = 12, LOAD_PAGE_FAULT = 13, STORE_PAGE_FAULT = 15;
+
+    /** Interrupt numbers (bit positions in mip/mie). */
+    public static final int IRQ_SSI = 1, IRQ_MSI = 3, IRQ_STI = 5, IRQ_MTI = 7, IRQ_SEI = 9, IRQ_MEI = 11;
+}

@@ -1,0 +1,326 @@
+package jvisor.cpu;
+
+import jvisor.memory.Bus;
+import jvisor.memory.GuestRam;
+
+/**
+ * Address translation and memory access for one hart (privileged spec 1.12 §4.3-4.6: Sv39,
+ * Sv48, Sv57). Hits in the software {@link Tlb} go straight to RAM; everything else takes the
+ * slow path: page walk (setting A/D bits as QEMU does), permission checks, devices on the bus,
+ * accesses that cross a page, and stores to watched pages.
+ *
+ * <p>Faults are recorded on the hart ({@link Hart#raise}) and the access returns 0; callers test
+ * {@link Hart#fault} afterwards.
+ */
+public final class Mmu {
+    static final int FETCH = 0, LOAD = 1, STORE = 2;
+
+    private static final long PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+    private static final long PPN_MASK = (1L << 44) - 1;
+    static final long MSTATUS_MPRV = 1L << 17, MSTATUS_SUM = 1L << 18, MSTATUS_MXR = 1L << 19;
+
+    private final Hart hart;
+    private final GuestRam ram;
+    private final Bus bus;
+    private final DecodeCache decoded;
+    private final long ramBase;
+
+    /** One TLB per privilege level (index 2 unused); data accesses use the effective privilege. */
+    private final Tlb[] tlbs = {new Tlb(), new Tlb(), null, new Tlb()};
+    Tlb data, code;
+    private int dataPriv, codePriv;
+    private boolean sum, mxr;
+
+    Mmu(Hart hart, Bus bus, DecodeCache decoded) {
+        this.hart = hart;
+        this.bus = bus;
+        this.ram = bus.ram();
+        this.decoded = decoded;
+        this.ramBase = ram.base();
+        ram.onWatch(off -> { for (Tlb t : tlbs) if (t != null) t.dropStores(off); });
+        data = code = tlbs[Hart.M];
+        dataPriv = codePriv = Hart.M;
+    }
+
+    GuestRam ram() { return ram; }
+
+    // ---- context ----
+
+    /**
+     * Re-derives which TLB serves fetches and data after a change of privilege, mstatus or satp.
+     * SUM changes only S-mode data permissions, MXR every data permission.
+     */
+    void contextChanged() {
+        long ms = hart.csr.mstatus;
+        boolean newSum = (ms & MSTATUS_SUM) != 0, newMxr = (ms & MSTATUS_MXR) != 0;
+        if (newMxr != mxr) { tlbs[Hart.U].flush(); tlbs[Hart.S].flush(); }
+        else if (newSum != sum) tlbs[Hart.S].flush();
+        sum = newSum;
+        mxr = newMxr;
+        codePriv = hart.priv;
+        dataPriv = hart.priv == Hart.M && (ms & MSTATUS_MPRV) != 0 ? (int) (ms >>> 11 & 3) : hart.priv;
+        if (dataPriv == 2) dataPriv = Hart.U; // MPP is WARL and never holds 2; be safe anyway
+        code = tlbs[codePriv];
+        data = tlbs[dataPriv];
+    }
+
+    /** sfence.vma or satp write: drops translations for one page ({@code vpn >= 0}) or all. */
+    void flush(long vpn) {
+        // M-mode always runs bare, so its TLB holds identity entries that never go stale.
+        if (vpn < 0) {
+            tlbs[Hart.U].flush();
+            tlbs[Hart.S].flush();
+        } else {
+            tlbs[Hart.U].flushPage(vpn);
+            tlbs[Hart.S].flushPage(vpn);
+        }
+    }
+
+    // ---- loads ----
+
+    public long load64(long va) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.loadTag[i] == vpn && (va & 0xfff) <= 0xff8) return ram.getLong(t.loadOff[i] + (va & 0xfff));
+        return loadSlow(va, 8);
+    }
+
+    /** Sign-extended 32-bit load. */
+    public long load32(long va) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.loadTag[i] == vpn && (va & 0xfff) <= 0xffc) return ram.getInt(t.loadOff[i] + (va & 0xfff));
+        return (int) loadSlow(va, 4);
+    }
+
+    /** Sign-extended 16-bit load. */
+    public long load16(long va) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.loadTag[i] == vpn && (va & 0xfff) <= 0xffe) return ram.getShort(t.loadOff[i] + (va & 0xfff));
+        return (short) loadSlow(va, 2);
+    }
+
+    /** Sign-extended 8-bit load. */
+    public long load8(long va) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.loadTag[i] == vpn) return ram.getByte(t.loadOff[i] + (va & 0xfff));
+        return (byte) loadSlow(va, 1);
+    }
+
+    // ---- stores ----
+
+    public void store64(long va, long v) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.storeTag[i] == vpn && (va & 0xfff) <= 0xff8) ram.putLong(t.storeOff[i] + (va & 0xfff), v);
+        else storeSlow(va, 8, v);
+    }
+
+    public void store32(long va, long v) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.storeTag[i] == vpn && (va & 0xfff) <= 0xffc) ram.putInt(t.storeOff[i] + (va & 0xfff), (int) v);
+        else storeSlow(va, 4, v);
+    }
+
+    public void store16(long va, long v) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.storeTag[i] == vpn && (va & 0xfff) <= 0xffe) ram.putShort(t.storeOff[i] + (va & 0xfff), (short) v);
+        else storeSlow(va, 2, v);
+    }
+
+    public void store8(long va, long v) {
+        long vpn = va >>> 12;
+        Tlb t = data;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.storeTag[i] == vpn) ram.putByte(t.storeOff[i] + (va & 0xfff), (byte) v);
+        else storeSlow(va, 1, v);
+    }
+
+    // ---- fetch ----
+
+    /** Decoded slots of the page holding {@code pc}, or null after recording a fetch fault. */
+    long[] fetchPage(long pc) {
+        long vpn = pc >>> 12;
+        Tlb t = code;
+        int i = (int) vpn & Tlb.MASK;
+        if (t.fetchTag[i] == vpn) return decoded.page(t.fetchOff[i]);
+        long pa = translate(pc, FETCH, codePriv);
+        if (pa == -1) return null;
+        long off = pa - ramBase;
+        if (!ram.contains(pa, 2)) {
+            hart.raise(Cause.INSN_ACCESS, pc);
+            return null;
+        }
+        long pageOff = off & -GuestRam.PAGE_SIZE;
+        t.fetchTag[i] = vpn;
+        t.fetchOff[i] = pageOff;
+        return decoded.page(pageOff);
+    }
+
+    /** Fetches 16 instruction bits at {@code va} without the decode cache; -1 after a fault. */
+    int fetch16(long va) {
+        long pa = translate(va, FETCH, codePriv);
+        if (pa == -1) return -1;
+        if (!ram.contains(pa, 2)) {
+            hart.raise(Cause.INSN_ACCESS, va);
+            return -1;
+        }
+        return ram.getShort(pa - ramBase) & 0xffff;
+    }
+
+    // ---- slow paths ----
+
+    private long loadSlow(long va, int size) {
+        if ((va & 0xfff) + size > 4096) {
+            long v = 0; // misaligned across a page: byte by byte, little-endian
+            for (int k = 0; k < size; k++) {
+                long b = loadSlow(va + k, 1);
+                if (hart.fault) return 0;
+                v |= (b & 0xff) << (8 * k);
+            }
+            return v;
+        }
+        long pa = translate(va, LOAD, dataPriv);
+        if (pa == -1) return 0;
+        if (ram.contains(pa, size)) {
+            long pageOff = (pa - ramBase) & -GuestRam.PAGE_SIZE;
+            int i = (int) (va >>> 12) & Tlb.MASK;
+            data.loadTag[i] = va >>> 12;
+            data.loadOff[i] = pageOff;
+            return ram.read(pa - ramBase, size);
+        }
+        if (bus.deviceAccepts(pa, size)) return bus.readDevice(pa, size);
+        hart.raise(Cause.LOAD_ACCESS, va);
+        return 0;
+    }
+
+    private void storeSlow(long va, int size, long v) {
+        if ((va & 0xfff) + size > 4096) {
+            // Check both pages before writing a byte, so a faulting store changes nothing.
+            if (translate(va, STORE, dataPriv) == -1) return;
+            long second = (va | 0xfff) + 1;
+            if (translate(second, STORE, dataPriv) == -1) return;
+            for (int k = 0; k < size; k++) {
+                storeSlow(va + k, 1, v >>> (8 * k));
+                if (hart.fault && hart.pendingCause >= 0) return;
+            }
+            return;
+        }
+        long pa = translate(va, STORE, dataPriv);
+        if (pa == -1) return;
+        if (ram.contains(pa, size)) {
+            long off = pa - ramBase;
+            ram.write(off, size, v);
+            if (ram.watched(off)) {
+                ram.notifyStore(off, size);
+                hart.endBlock();
+            } else {
+                int i = (int) (va >>> 12) & Tlb.MASK;
+                data.storeTag[i] = va >>> 12;
+                data.storeOff[i] = off & -GuestRam.PAGE_SIZE;
+            }
+            return;
+        }
+        if (bus.deviceAccepts(pa, size)) {
+            bus.writeDevice(pa, size, v);
+            hart.endBlock(); // a device write may raise an interrupt or stop the machine
+            return;
+        }
+        hart.raise(Cause.STORE_ACCESS, va);
+    }
+
+    /** Tells watchers about an atomic store to RAM offset {@code off}. */
+    void afterAtomicStore(long off, int size) {
+        if (ram.watched(off)) {
+            ram.notifyStore(off, size);
+            hart.endBlock();
+        }
+    }
+
+    /**
+     * Translates {@code va} for an LR/SC/AMO of {@code size} bytes and returns its RAM offset, or -1
+     * after recording the fault (misaligned, page fault, or not RAM: atomics need main memory).
+     */
+    long atomicOffset(long va, int size, int access) {
+        if ((va & (size - 1)) != 0) {
+            hart.raise(access == LOAD ? Cause.LOAD_MISALIGNED : Cause.STORE_MISALIGNED, va);
+            return -1;
+        }
+        long pa = translate(va, access, dataPriv);
+        if (pa == -1) return -1;
+        if (!ram.contains(pa, size)) {
+            hart.raise(access == LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va);
+            return -1;
+        }
+        return pa - ramBase;
+    }
+
+    /**
+     * Virtual to physical for one access, or -1 after recording the fault. M-mode (or bare satp)
+     * is the identity.
+     */
+    private long translate(long va, int access, int priv) {
+        int mode = hart.csr.satpMode();
+        if (priv == Hart.M || mode == 0) return va;
+        int levels = mode - 5; // Sv39 = 8 → 3 levels, Sv48 = 9 → 4, Sv57 = 10 → 5
+        int vaBits = 12 + 9 * levels;
+        if ((va << (64 - vaBits)) >> (64 - vaBits) != va) return pageFault(va, access);
+        long table = (hart.csr.satp & PPN_MASK) << 12;
+        for (int level = levels - 1; level >= 0; level--) {
+            long pteAddr = table + ((va >>> (12 + 9 * level)) & 511) * 8;
+            if (!ram.contains(pteAddr, 8)) return accessFault(va, access);
+            long pteOff = pteAddr - ramBase;
+            long pte = ram.getLongVolatile(pteOff);
+            if ((pte & PTE_V) == 0 || (pte & (PTE_R | PTE_W)) == PTE_W || (pte >>> 54) != 0) {
+                return pageFault(va, access);
+            }
+            if ((pte & (PTE_R | PTE_X)) == 0) { // pointer to the next level
+                table = (pte >>> 10 & PPN_MASK) << 12;
+                continue;
+            }
+            if (!permitted(pte, access, priv)) return pageFault(va, access);
+            long ppn = pte >>> 10 & PPN_MASK;
+            long lowMask = (1L << (9 * level)) - 1;
+            if ((ppn & lowMask) != 0) return pageFault(va, access); // misaligned superpage
+            long need = PTE_A | (access == STORE ? PTE_D : 0);
+            if ((pte & need) != need) {
+                // Hardware A/D update (Svadu-like, as QEMU): atomic, so a concurrent change by
+                // another hart makes us walk again.
+                if (!ram.cas64(pteOff, pte, pte | need)) return translate(va, access, priv);
+            }
+            return ((ppn | (va >>> 12 & lowMask)) << 12) | (va & 0xfff);
+        }
+        return pageFault(va, access);
+    }
+
+    private boolean permitted(long pte, int access, int priv) {
+        boolean user = (pte & PTE_U) != 0;
+        if (access == FETCH) return (pte & PTE_X) != 0 && (priv == Hart.U) == user;
+        if (priv == Hart.U ? !user : user && !sum) return false;
+        if (access == LOAD) return (pte & PTE_R) != 0 || (mxr && (pte & PTE_X) != 0);
+        return (pte & PTE_W) != 0;
+    }
+
+    private long pageFault(long va, int access) {
+        hart.raise(access == FETCH ? Cause.INSN_PAGE_FAULT
+                : access == LOAD ? Cause.LOAD_PAGE_FAULT : Cause.STORE_PAGE_FAULT, va);
+        return -1;
+    }
+
+    private long accessFault(long va, int access) {
+        hart.raise(access == FETCH ? Cause.INSN_ACCESS
+                : access == LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va);
+        return -1;
+    }
+}

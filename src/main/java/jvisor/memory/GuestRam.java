@@ -1,0 +1,181 @@
+package jvisor.memory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongConsumer;
+
+/**
+ * Guest RAM: one native, page-aligned {@link MemorySegment} (DESIGN §4). Plain accesses use
+ * unaligned little-endian layouts; atomics use aligned var handles, which can compare-and-set
+ * across hart threads.
+ *
+ * <p>Pages can be watched: a store through the CPU's slow path or a device DMA write to a watched
+ * page notifies its watchers. The CPU never installs a fast store mapping for a watched page, so
+ * no store is missed.
+ */
+public final class GuestRam implements AutoCloseable {
+    public static final int PAGE_SHIFT = 12;
+    public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
+
+    static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle ATOMIC32 =
+            ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle ATOMIC64 =
+            ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    private final Arena arena;
+    private final MemorySegment mem;
+    private final long base;
+    private final long size;
+    /** Watchers per page; null where nobody watches. */
+    private final PageWatcher[][] watchers;
+    private final CopyOnWriteArrayList<LongConsumer> watchListeners = new CopyOnWriteArrayList<>();
+
+    public GuestRam(long base, long size) {
+        if (size <= 0 || (size & (PAGE_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException("RAM size must be a positive multiple of 4 KiB: " + size);
+        }
+        this.base = base;
+        this.size = size;
+        this.arena = Arena.ofShared();
+        this.mem = arena.allocate(size, PAGE_SIZE);
+        this.watchers = new PageWatcher[(int) (size >>> PAGE_SHIFT)][];
+    }
+
+    public long base() { return base; }
+    public long size() { return size; }
+    public long end() { return base + size; }
+    public MemorySegment segment() { return mem; }
+
+    /** True when the {@code len} bytes at physical address {@code pa} lie inside RAM. */
+    public boolean contains(long pa, long len) {
+        long off = pa - base;
+        return off >= 0 && len >= 0 && off <= size - len;
+    }
+
+    // Access by RAM offset (physical address minus base). Callers have checked the bounds.
+    public byte getByte(long off) { return mem.get(U8, off); }
+    public short getShort(long off) { return mem.get(U16, off); }
+    public int getInt(long off) { return mem.get(U32, off); }
+    public long getLong(long off) { return mem.get(U64, off); }
+    public void putByte(long off, byte v) { mem.set(U8, off, v); }
+    public void putShort(long off, short v) { mem.set(U16, off, v); }
+    public void putInt(long off, int v) { mem.set(U32, off, v); }
+    public void putLong(long off, long v) { mem.set(U64, off, v); }
+
+    /** Zero-extended read of 1, 2, 4 or 8 bytes at RAM offset {@code off}. */
+    public long read(long off, int size) {
+        return switch (size) {
+            case 1 -> mem.get(U8, off) & 0xffL;
+            case 2 -> mem.get(U16, off) & 0xffffL;
+            case 4 -> mem.get(U32, off) & 0xffff_ffffL;
+            default -> mem.get(U64, off);
+        };
+    }
+
+    /** Write of 1, 2, 4 or 8 bytes at RAM offset {@code off}; does not notify watchers. */
+    public void write(long off, int size, long v) {
+        switch (size) {
+            case 1 -> mem.set(U8, off, (byte) v);
+            case 2 -> mem.set(U16, off, (short) v);
+            case 4 -> mem.set(U32, off, (int) v);
+            default -> mem.set(U64, off, v);
+        }
+    }
+
+    public boolean cas32(long off, int expect, int update) {
+        return ATOMIC32.compareAndSet(mem, off, expect, update);
+    }
+
+    public boolean cas64(long off, long expect, long update) {
+        return ATOMIC64.compareAndSet(mem, off, expect, update);
+    }
+
+    public int getIntVolatile(long off) { return (int) ATOMIC32.getVolatile(mem, off); }
+    public long getLongVolatile(long off) { return (long) ATOMIC64.getVolatile(mem, off); }
+
+    /** Copies bytes into guest RAM at physical address {@code pa} (loaders, DMA), notifying watchers. */
+    public void load(long pa, byte[] data, int from, int len) {
+        if (!contains(pa, len)) {
+            throw new IndexOutOfBoundsException(String.format(
+                    "%d bytes at 0x%x do not fit in RAM [0x%x, 0x%x)", len, pa, base, end()));
+        }
+        MemorySegment.copy(data, from, mem, U8, pa - base, len);
+        notifyRange(pa, len);
+    }
+
+    /** Copies bytes out of guest RAM at physical address {@code pa}. */
+    public void copyOut(long pa, byte[] dst, int from, int len) {
+        if (!contains(pa, len)) {
+            throw new IndexOutOfBoundsException(String.format("%d bytes at 0x%x are outside RAM", len, pa));
+        }
+        MemorySegment.copy(mem, U8, pa - base, dst, from, len);
+    }
+
+    // ---- page watches ----
+
+    /** Watches the page holding RAM offset {@code off}. Returns true if it was not watched before. */
+    public synchronized boolean watch(long off, PageWatcher w) {
+        int page = (int) (off >>> PAGE_SHIFT);
+        PageWatcher[] cur = watchers[page];
+        if (cur == null) {
+            watchers[page] = new PageWatcher[] {w};
+        } else {
+            for (PageWatcher p : cur) if (p == w) return false;
+            PageWatcher[] next = java.util.Arrays.copyOf(cur, cur.length + 1);
+            next[cur.length] = w;
+            watchers[page] = next;
+        }
+        long pageOff = (long) page << PAGE_SHIFT;
+        for (LongConsumer l : watchListeners) l.accept(pageOff);
+        return true;
+    }
+
+    public synchronized void unwatch(long off, PageWatcher w) {
+        int page = (int) (off >>> PAGE_SHIFT);
+        PageWatcher[] cur = watchers[page];
+        if (cur == null) return;
+        int n = 0;
+        PageWatcher[] next = new PageWatcher[cur.length];
+        for (PageWatcher p : cur) if (p != w) next[n++] = p;
+        watchers[page] = n == 0 ? null : java.util.Arrays.copyOf(next, n);
+    }
+
+    /** True when the page holding RAM offset {@code off} has watchers. */
+    public boolean watched(long off) {
+        return watchers[(int) (off >>> PAGE_SHIFT)] != null;
+    }
+
+    /**
+     * Calls {@code l} with the page's RAM offset whenever a page becomes watched, so CPUs can drop
+     * their fast store mappings to it.
+     */
+    public void onWatch(LongConsumer l) { watchListeners.add(l); }
+
+    /** Tells the watchers of the page holding RAM offset {@code off} about a store. */
+    public void notifyStore(long off, int size) {
+        PageWatcher[] ws = watchers[(int) (off >>> PAGE_SHIFT)];
+        if (ws != null) for (PageWatcher w : ws) w.written(base + off, size);
+    }
+
+    private void notifyRange(long pa, long len) {
+        long off = pa - base;
+        for (long p = off & -PAGE_SIZE; p < off + len; p += PAGE_SIZE) {
+            PageWatcher[] ws = watchers[(int) (p >>> PAGE_SHIFT)];
+            if (ws != null) {
+                long s = Math.max(p, off), e = Math.min(p + PAGE_SIZE, off + len);
+                for (PageWatcher w : ws) w.written(base + s, (int) (e - s));
+            }
+        }
+    }
+
+    @Override
+    public void close() { arena.close(); }
+}
