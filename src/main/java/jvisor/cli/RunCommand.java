@@ -31,6 +31,9 @@ final class RunCommand implements Callable<Integer> {
             description = "Guest RAM, e.g. 512M or 2G (default: ${DEFAULT-VALUE}).")
     long memory;
 
+    @Option(names = "--stats", description = "Print instructions retired, run time and MIPS to stderr at exit.")
+    boolean stats;
+
     @Override
     public Integer call() throws IOException {
         if (!"none".equals(bios)) {
@@ -49,8 +52,15 @@ final class RunCommand implements Callable<Integer> {
         OutputStream console = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
         try (Machine machine = new Machine(config)) {
             machine.loadHtifProgram(elf, console);
+            long start = System.nanoTime();
             int status = machine.run();
+            long nanos = System.nanoTime() - start;
             console.flush();
+            if (stats) {
+                long insns = machine.hart(0).instret();
+                System.err.printf("jvisor: %d instructions in %.3f s: %.1f MIPS%n",
+                        insns, nanos / 1e9, insns * 1e3 / nanos);
+            }
             return status;
         }
     }

@@ -24,7 +24,7 @@ public final class Hart {
     static final int BLOCK = 4096;
 
     /** Integer registers; index 32 absorbs writes to x0 ({@link Decoded#SINK}). */
-    public final long[] x = new long[33];
+    public final long[] x = new long[64];
     public final long[] f = new long[32];
     public long pc;
     public int priv = M;

@@ -27,7 +27,8 @@ public final class Mmu {
 
     /** One TLB per privilege level (index 2 unused); data accesses use the effective privilege. */
     private final Tlb[] tlbs = {new Tlb(), new Tlb(), null, new Tlb()};
-    Tlb data, code;
+    /** The current privilege's tables (data ones follow MPRV), copied here to save a hop per access. */
+    private long[] loadTlb, storeTlb, fetchTlb;
     private int dataPriv, codePriv;
     private boolean sum, mxr;
 
@@ -38,8 +39,8 @@ public final class Mmu {
         this.decoded = decoded;
         this.ramBase = ram.base();
         ram.onWatch(off -> { for (Tlb t : tlbs) if (t != null) t.dropStores(off); });
-        data = code = tlbs[Hart.M];
         dataPriv = codePriv = Hart.M;
+        selectTables();
     }
 
     GuestRam ram() { return ram; }
@@ -60,8 +61,13 @@ public final class Mmu {
         codePriv = hart.priv;
         dataPriv = hart.priv == Hart.M && (ms & MSTATUS_MPRV) != 0 ? (int) (ms >>> 11 & 3) : hart.priv;
         if (dataPriv == 2) dataPriv = Hart.U; // MPP is WARL and never holds 2; be safe anyway
-        code = tlbs[codePriv];
-        data = tlbs[dataPriv];
+        selectTables();
+    }
+
+    private void selectTables() {
+        loadTlb = tlbs[dataPriv].load;
+        storeTlb = tlbs[dataPriv].store;
+        fetchTlb = tlbs[codePriv].fetch;
     }
 
     /** sfence.vma or satp write: drops translations for one page ({@code vpn >= 0}) or all. */
@@ -80,36 +86,36 @@ public final class Mmu {
 
     public long load64(long va) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.loadTag[i] == vpn && (va & 0xfff) <= 0xff8) return ram.getLong(t.loadOff[i] + (va & 0xfff));
+        long[] t = loadTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn && (va & 0xfff) <= 0xff8) return ram.getLong(t[i + 1] + (va & 0xfff));
         return loadSlow(va, 8);
     }
 
     /** Sign-extended 32-bit load. */
     public long load32(long va) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.loadTag[i] == vpn && (va & 0xfff) <= 0xffc) return ram.getInt(t.loadOff[i] + (va & 0xfff));
+        long[] t = loadTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn && (va & 0xfff) <= 0xffc) return ram.getInt(t[i + 1] + (va & 0xfff));
         return (int) loadSlow(va, 4);
     }
 
     /** Sign-extended 16-bit load. */
     public long load16(long va) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.loadTag[i] == vpn && (va & 0xfff) <= 0xffe) return ram.getShort(t.loadOff[i] + (va & 0xfff));
+        long[] t = loadTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn && (va & 0xfff) <= 0xffe) return ram.getShort(t[i + 1] + (va & 0xfff));
         return (short) loadSlow(va, 2);
     }
 
     /** Sign-extended 8-bit load. */
     public long load8(long va) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.loadTag[i] == vpn) return ram.getByte(t.loadOff[i] + (va & 0xfff));
+        long[] t = loadTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn) return ram.getByte(t[i + 1] + (va & 0xfff));
         return (byte) loadSlow(va, 1);
     }
 
@@ -117,33 +123,33 @@ public final class Mmu {
 
     public void store64(long va, long v) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.storeTag[i] == vpn && (va & 0xfff) <= 0xff8) ram.putLong(t.storeOff[i] + (va & 0xfff), v);
+        long[] t = storeTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn && (va & 0xfff) <= 0xff8) ram.putLong(t[i + 1] + (va & 0xfff), v);
         else storeSlow(va, 8, v);
     }
 
     public void store32(long va, long v) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.storeTag[i] == vpn && (va & 0xfff) <= 0xffc) ram.putInt(t.storeOff[i] + (va & 0xfff), (int) v);
+        long[] t = storeTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn && (va & 0xfff) <= 0xffc) ram.putInt(t[i + 1] + (va & 0xfff), (int) v);
         else storeSlow(va, 4, v);
     }
 
     public void store16(long va, long v) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.storeTag[i] == vpn && (va & 0xfff) <= 0xffe) ram.putShort(t.storeOff[i] + (va & 0xfff), (short) v);
+        long[] t = storeTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn && (va & 0xfff) <= 0xffe) ram.putShort(t[i + 1] + (va & 0xfff), (short) v);
         else storeSlow(va, 2, v);
     }
 
     public void store8(long va, long v) {
         long vpn = va >>> 12;
-        Tlb t = data;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.storeTag[i] == vpn) ram.putByte(t.storeOff[i] + (va & 0xfff), (byte) v);
+        long[] t = storeTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn) ram.putByte(t[i + 1] + (va & 0xfff), (byte) v);
         else storeSlow(va, 1, v);
     }
 
@@ -152,9 +158,9 @@ public final class Mmu {
     /** Decoded slots of the page holding {@code pc}, or null after recording a fetch fault. */
     long[] fetchPage(long pc) {
         long vpn = pc >>> 12;
-        Tlb t = code;
-        int i = (int) vpn & Tlb.MASK;
-        if (t.fetchTag[i] == vpn) return decoded.page(t.fetchOff[i]);
+        long[] t = fetchTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn) return decoded.page(t[i + 1]);
         long pa = translate(pc, FETCH, codePriv);
         if (pa == -1) return null;
         long off = pa - ramBase;
@@ -163,8 +169,7 @@ public final class Mmu {
             return null;
         }
         long pageOff = off & -GuestRam.PAGE_SIZE;
-        t.fetchTag[i] = vpn;
-        t.fetchOff[i] = pageOff;
+        Tlb.put(t, vpn, pageOff);
         return decoded.page(pageOff);
     }
 
@@ -194,10 +199,7 @@ public final class Mmu {
         long pa = translate(va, LOAD, dataPriv);
         if (pa == -1) return 0;
         if (ram.contains(pa, size)) {
-            long pageOff = (pa - ramBase) & -GuestRam.PAGE_SIZE;
-            int i = (int) (va >>> 12) & Tlb.MASK;
-            data.loadTag[i] = va >>> 12;
-            data.loadOff[i] = pageOff;
+            Tlb.put(loadTlb, va >>> 12, (pa - ramBase) & -GuestRam.PAGE_SIZE);
             return ram.read(pa - ramBase, size);
         }
         if (bus.deviceAccepts(pa, size)) return bus.readDevice(pa, size);
@@ -226,9 +228,7 @@ public final class Mmu {
                 ram.notifyStore(off, size);
                 hart.endBlock();
             } else {
-                int i = (int) (va >>> 12) & Tlb.MASK;
-                data.storeTag[i] = va >>> 12;
-                data.storeOff[i] = off & -GuestRam.PAGE_SIZE;
+                Tlb.put(storeTlb, va >>> 12, off & -GuestRam.PAGE_SIZE);
             }
             return;
         }

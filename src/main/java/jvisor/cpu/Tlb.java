@@ -5,36 +5,47 @@ import java.util.Arrays;
 /**
  * A direct-mapped software TLB for one privilege level: virtual page number to the RAM offset of
  * the 4 KiB page, separately for loads, stores and fetches, so a hit needs no permission check.
- * Only RAM pages are entered; device pages always take the slow path. A store entry exists only
- * once the PTE's D bit is set and the page is not watched (code or HTIF pages).
+ * Each table interleaves {tag, offset} pairs so a lookup touches one cache line. Only RAM pages
+ * are entered; device pages always take the slow path. A store entry exists only once the PTE's
+ * D bit is set and the page is not watched (code or HTIF pages).
  */
 final class Tlb {
-    static final int BITS = 8, SIZE = 1 << BITS, MASK = SIZE - 1;
+    static final int BITS = 8, SIZE = 1 << BITS;
+    /** Index mask for {@code 2 * (vpn & (SIZE - 1))}: the slot of a tag; the offset follows it. */
+    static final int SLOT_MASK = (SIZE - 1) << 1;
     private static final long INVALID = -1;
 
-    final long[] loadTag = new long[SIZE], loadOff = new long[SIZE];
-    final long[] storeTag = new long[SIZE], storeOff = new long[SIZE];
-    final long[] fetchTag = new long[SIZE], fetchOff = new long[SIZE];
+    final long[] load = new long[2 * SIZE];
+    final long[] store = new long[2 * SIZE];
+    final long[] fetch = new long[2 * SIZE];
 
     Tlb() { flush(); }
 
+    static int slot(long vpn) { return (int) vpn << 1 & SLOT_MASK; }
+
+    static void put(long[] table, long vpn, long pageOff) {
+        int i = slot(vpn);
+        table[i] = vpn;
+        table[i + 1] = pageOff;
+    }
+
     void flush() {
-        Arrays.fill(loadTag, INVALID);
-        Arrays.fill(storeTag, INVALID);
-        Arrays.fill(fetchTag, INVALID);
+        Arrays.fill(load, INVALID);
+        Arrays.fill(store, INVALID);
+        Arrays.fill(fetch, INVALID);
     }
 
     void flushPage(long vpn) {
-        int i = (int) vpn & MASK;
-        if (loadTag[i] == vpn) loadTag[i] = INVALID;
-        if (storeTag[i] == vpn) storeTag[i] = INVALID;
-        if (fetchTag[i] == vpn) fetchTag[i] = INVALID;
+        int i = slot(vpn);
+        if (load[i] == vpn) load[i] = INVALID;
+        if (store[i] == vpn) store[i] = INVALID;
+        if (fetch[i] == vpn) fetch[i] = INVALID;
     }
 
     /** Drops store entries that map to the RAM page at {@code pageOff} (it became watched). */
     void dropStores(long pageOff) {
-        for (int i = 0; i < SIZE; i++) {
-            if (storeTag[i] != INVALID && storeOff[i] == pageOff) storeTag[i] = INVALID;
+        for (int i = 0; i < store.length; i += 2) {
+            if (store[i] != INVALID && store[i + 1] == pageOff) store[i] = INVALID;
         }
     }
 }
