@@ -43,6 +43,37 @@ public final class CsrFile {
 
     int satpMode() { return (int) (satp >>> 60); }
 
+    /**
+     * Reads a CSR with machine privilege, for host code playing the M-mode role (the built-in
+     * SBI), tests and snapshots. Returns 0 for CSRs that don't exist.
+     */
+    public long get(int csr) {
+        int saved = h.priv;
+        h.priv = Hart.M;
+        try {
+            missing = false;
+            long v = read(csr);
+            return missing ? 0 : v;
+        } finally {
+            h.priv = saved;
+        }
+    }
+
+    /** Writes a CSR with machine privilege (see {@link #get}); returns false if it doesn't exist. */
+    public boolean set(int csr, long value) {
+        int saved = h.priv;
+        h.priv = Hart.M;
+        try {
+            missing = false;
+            read(csr);
+            if (!missing) write(csr, value);
+            return !missing;
+        } finally {
+            h.priv = saved;
+            h.mmu.contextChanged();
+        }
+    }
+
     long mstatusValue() {
         long v = mstatus | XLEN64;
         return (v & FS) == FS ? v | SD : v;
@@ -179,7 +210,11 @@ public final class CsrFile {
             case 0x344 -> h.setSoftwareInterrupts(
                     S_INTERRUPTS & ~((menvcfg & MENVCFG_STCE) != 0 ? 1L << Cause.IRQ_STI : 0), v);
             case 0xB00 -> cycleOffset = v - h.instret;
-            case 0xB02 -> h.setInstret(v);
+            case 0xB02 -> { // mcycle is derived from instret: keep it counting on undisturbed
+                long cycle = h.instret + cycleOffset;
+                h.setInstret(v);
+                cycleOffset = cycle - h.instret;
+            }
             default -> missing = true;
         }
     }

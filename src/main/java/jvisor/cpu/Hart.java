@@ -61,6 +61,8 @@ public final class Hart {
     private long timerPending;
 
     private volatile boolean stopRequested;
+    /** Set by another hart's SBI RFENCE; this hart flushes its TLB at the next block boundary. */
+    private volatile boolean fenceRequested;
     private volatile Thread thread;
 
     public Hart(int hartId, Bus bus, DecodeCache decoded, Clock clock) {
@@ -110,6 +112,15 @@ public final class Hart {
         wake();
     }
 
+    /** True while a device holds interrupt line {@code bit} high. */
+    public boolean interruptLine(int bit) { return (lines.get() >>> bit & 1) != 0; }
+
+    /** Sets the CLINT timer comparator; callable from any thread. */
+    public void setMtimecmp(long value) {
+        mtimecmp = value;
+        wake(); // a hart parked in wfi recomputes its deadline
+    }
+
     public void lowerInterrupt(int bit) {
         setBits(lines, 1L << bit, 0);
     }
@@ -153,6 +164,9 @@ public final class Hart {
 
     public boolean stopRequested() { return stopRequested; }
 
+    /** Clears a stop request so {@link #run} can be called again (HSM hart_start after hart_stop). */
+    public void resume() { stopRequested = false; }
+
     /** Runs until {@link #requestStop}. */
     public void run() {
         run(Long.MAX_VALUE);
@@ -177,8 +191,21 @@ public final class Hart {
         }
     }
 
+    /**
+     * Asks this hart to flush its TLB before it runs on (remote sfence.vma / fence.i); callable from
+     * any thread. The decode cache is coherent with stores already, so fence.i needs nothing more.
+     */
+    public void requestRemoteFence() {
+        fenceRequested = true;
+        wake();
+    }
+
     /** Checks interrupts, then runs one block of at most {@code budget} instructions. */
     public void step(int budget) {
+        if (fenceRequested) {
+            fenceRequested = false;
+            mmu.flush(-1);
+        }
         updateTimers();
         int irq = Traps.pendingInterrupt(this);
         if (irq >= 0) Traps.take(this, irq, 0, true, pc);

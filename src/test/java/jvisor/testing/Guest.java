@@ -3,7 +3,7 @@ package jvisor.testing;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.OptionalInt;
+import java.util.function.Consumer;
 import jvisor.cpu.Hart;
 import jvisor.firmware.ElfImage;
 import jvisor.machine.Machine;
@@ -92,15 +92,21 @@ public final class Guest {
     }
 
     public static Result runElf(Path elfFile) throws Exception {
+        return runElf(elfFile, null);
+    }
+
+    /** Runs an ELF; {@code setup} (may be null) adjusts the machine after loading, before the run. */
+    public static Result runElf(Path elfFile, Consumer<Machine> setup) throws Exception {
         ElfImage elf = ElfImage.read(elfFile);
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        Machine m = new Machine(new MachineConfig(16L << 20, 1));
-        m.loadHtifProgram(elf, console);
-        OptionalInt status = m.run(MAX_INSTRUCTIONS);
-        if (status.isEmpty()) {
+        Machine m = new Machine(new MachineConfig(16L << 20, 1), console);
+        m.loadHtifProgram(elf);
+        if (setup != null) setup.accept(m);
+        Machine.Outcome outcome = m.run(MAX_INSTRUCTIONS);
+        if (outcome == null) {
             throw new AssertionError("guest did not exit within " + MAX_INSTRUCTIONS + " instructions; pc=0x"
-                    + Long.toHexString(m.hart(0).pc));
+                    + Long.toHexString(m.hart(0).pc) + " (" + elfFile + ")");
         }
-        return new Result(status.getAsInt(), console.toString(StandardCharsets.UTF_8), m.hart(0), m);
+        return new Result(outcome.status(), console.toString(StandardCharsets.UTF_8), m.hart(0), m);
     }
 }

@@ -120,7 +120,17 @@ final class FpSingle {
             return Float.floatToRawIntBits((float) s);
         }
         if (e == 0) return round(st, s, 0, rm);
-        // s may sit exactly on a single-precision halfway point, so never trust (float) s here
+        if (rm == RNE) {
+            // Unless s sits exactly on a single-precision halfway point (the 29 bits below a
+            // normal single's last bit are 1000...0), the residual cannot change the rounding.
+            float f = (float) s;
+            float af = Math.abs(f);
+            if ((Double.doubleToRawLongBits(s) & 0x1fffffffL) != 0x10000000L
+                    && af > MIN_NORMAL && af <= Float.MAX_VALUE) {
+                st.flags |= NX;
+                return Float.floatToRawIntBits(f);
+            }
+        }
         return (int) FpRound.packDouble(st, s, e > 0 ? 1 : -1, rm, S_FRAC, S_EXP);
     }
 

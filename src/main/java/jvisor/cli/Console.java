@@ -1,0 +1,100 @@
+package jvisor.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import jvisor.machine.Machine;
+import org.jline.terminal.Attributes;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+
+/**
+ * The guest's serial console on the host. On a terminal it switches to raw mode, so every key
+ * reaches the guest, and interprets Ctrl-A escapes as QEMU does (Ctrl-A X quits, Ctrl-A H helps,
+ * Ctrl-A Ctrl-A sends Ctrl-A). With pipes it passes bytes through, Ctrl-A escapes included, so
+ * scripts and tests can drive it.
+ */
+final class Console implements AutoCloseable {
+    private static final int CTRL_A = 1;
+
+    private final OutputStream out;
+    private final InputStream in;
+    private final Terminal terminal;
+    private final Attributes saved;
+    private volatile Machine machine;
+    private boolean escape;
+
+    private Console(OutputStream out, InputStream in, Terminal terminal, Attributes saved) {
+        this.out = out;
+        this.in = in;
+        this.terminal = terminal;
+        this.saved = saved;
+        Thread.ofPlatform().name("jvisor-console-input").daemon().start(this::pump);
+    }
+
+    static Console open(OutputStream out) throws IOException {
+        java.io.Console c = System.console();
+        if (c != null && c.isTerminal()) {
+            Terminal t = TerminalBuilder.builder().system(true).build();
+            Attributes saved = t.enterRawMode();
+            return new Console(t.output(), t.input(), t, saved);
+        }
+        return new Console(out, System.in, null, null);
+    }
+
+    OutputStream output() { return out; }
+
+    /** Sends typed bytes to {@code m} from now on (a reboot brings a new machine). */
+    void attach(Machine m) { machine = m; }
+
+    void detach() { machine = null; }
+
+    private void pump() {
+        try {
+            int b;
+            while ((b = in.read()) >= 0) {
+                if (escape) {
+                    escape = false;
+                    switch (Character.toLowerCase(b)) {
+                        case 'x' -> { message("Terminated"); quit(); continue; }
+                        case 'h' -> { help(); continue; }
+                        case CTRL_A -> { }
+                        default -> { continue; }
+                    }
+                } else if (b == CTRL_A) {
+                    escape = true;
+                    continue;
+                }
+                Machine m = machine;
+                if (m != null) m.typed((byte) b);
+            }
+        } catch (IOException e) {
+            // input closed: the guest runs on without a keyboard
+        }
+    }
+
+    private void quit() {
+        Machine m = machine;
+        if (m != null) m.powerOff(0);
+    }
+
+    private void help() {
+        message("C-a h    print this help\r\nC-a x    exit jvisor\r\nC-a C-a  send C-a to the guest");
+    }
+
+    private void message(String text) {
+        PrintStream err = System.err;
+        err.print("\r\n" + text + "\r\n");
+        err.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        out.flush();
+        if (terminal != null) {
+            terminal.setAttributes(saved);
+            terminal.close();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package jvisor.devices;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+import jvisor.firmware.Fdt;
+import jvisor.memory.MmioDevice;
+import jvisor.memory.Region;
+
+/**
+ * National Semiconductor 16550A UART, as Linux's 8250 driver and OpenSBI use it. Transmission is
+ * instant (THR is always empty again at once); received bytes queue until the guest reads them.
+ *
+ * <pre>
+ *   0 RBR (R) / THR (W) / DLL (DLAB)   4 MCR
+ *   1 IER / DLM (DLAB)                 5 LSR (R)
+ *   2 IIR (R) / FCR (W)                6 MSR (R)
+ *   3 LCR (bit 7: DLAB)                7 SCR
+ * </pre>
+ */
+public final class Uart16550 implements MmioDevice {
+    public static final int CLOCK_HZ = 3_686_400;
+    private static final int IER_RX = 1, IER_THRE = 2;
+    private static final int LSR_DR = 0x01, LSR_THRE = 0x20, LSR_TEMT = 0x40;
+    private static final int IIR_NONE = 0x01, IIR_THRE = 0x02, IIR_RX = 0x04, IIR_FIFO = 0xc0;
+    private static final int MAX_QUEUED = 1 << 16;
+
+    private final OutputStream out;
+    private IrqLine irq = IrqLine.NONE;
+    private final ArrayDeque<Byte> rx = new ArrayDeque<>();
+    private int ier, lcr, mcr, scr, dll = 1, dlm, fcr;
+    /** THR-empty interrupt pending: set when THR empties or is enabled, cleared by IIR read or THR write. */
+    private boolean threPending;
+
+    public Uart16550(OutputStream out) { this.out = out; }
+
+    public synchronized void connect(IrqLine line) {
+        this.irq = line;
+        update();
+    }
+
+    @Override public int minAccess() { return 1; }
+    @Override public int maxAccess() { return 4; }
+
+    /** Queues a byte typed on the host console; callable from any thread. */
+    public synchronized void receive(byte b) {
+        if (rx.size() < MAX_QUEUED) rx.add(b);
+        update();
+    }
+
+    /** Takes the oldest received byte without going through the registers (SBI console), or -1. */
+    public synchronized int takeReceived() {
+        Byte b = rx.poll();
+        update();
+        return b == null ? -1 : b & 0xff;
+    }
+
+    @Override
+    public synchronized long read(long off, int size) {
+        boolean dlab = (lcr & 0x80) != 0;
+        int v = switch ((int) off) {
+            case 0 -> dlab ? dll : rx.isEmpty() ? 0 : rx.poll() & 0xff;
+            case 1 -> dlab ? dlm : ier;
+            case 2 -> {
+                int iir = interruptId();
+                if (iir == IIR_THRE) threPending = false; // reading IIR acknowledges THRE
+                yield iir | ((fcr & 1) != 0 ? IIR_FIFO : 0);
+            }
+            case 3 -> lcr;
+            case 4 -> mcr;
+            case 5 -> (rx.isEmpty() ? 0 : LSR_DR) | LSR_THRE | LSR_TEMT;
+            case 6 -> 0xb0; // DCD, DSR, CTS: a cable is connected
+            case 7 -> scr;
+            default -> 0;
+        };
+        update();
+        return v;
+    }
+
+    @Override
+    public synchronized void write(long off, int size, long value) {
+        int v = (int) value & 0xff;
+        boolean dlab = (lcr & 0x80) != 0;
+        switch ((int) off) {
+            case 0 -> {
+                if (dlab) dll = v;
+                else {
+                    emit(v);
+                    threPending = true; // sent at once, so THR is empty again
+                }
+            }
+            case 1 -> {
+                if (dlab) dlm = v;
+                else {
+                    if ((v & IER_THRE) != 0 && (ier & IER_THRE) == 0) threPending = true;
+                    ier = v & 0x0f;
+                }
+            }
+            case 2 -> {
+                fcr = v & 0xc9;
+                if ((v & 2) != 0) rx.clear(); // reset receive FIFO
+            }
+            case 3 -> lcr = v;
+            case 4 -> mcr = v & 0x1f;
+            case 7 -> scr = v;
+            default -> { }
+        }
+        update();
+    }
+
+    private int interruptId() {
+        if ((ier & IER_RX) != 0 && !rx.isEmpty()) return IIR_RX;
+        if ((ier & IER_THRE) != 0 && threPending) return IIR_THRE;
+        return IIR_NONE;
+    }
+
+    private void update() {
+        irq.set(interruptId() != IIR_NONE);
+    }
+
+    private void emit(int c) {
+        try {
+            out.write(c);
+            out.flush();
+        } catch (IOException e) {
+            // The host console is gone (closed pipe): the guest's output is dropped, the VM runs on.
+        }
+    }
+
+    public void describe(Fdt fdt, Region r, int plicPhandle) {
+        Fdt.Node n = fdt.root().child("soc").child("serial@" + Long.toHexString(r.base()));
+        n.cells("interrupts", r.irq());
+        n.cells("interrupt-parent", plicPhandle);
+        n.cells("clock-frequency", CLOCK_HZ);
+        n.u64s("reg", r.base(), r.size());
+        n.strings("compatible", "ns16550a");
+    }
+}
