@@ -195,16 +195,15 @@ final class Interpreter {
 
     /** Decodes the instruction at {@code pc} and caches it, unless it straddles two pages. Returns 0 on a fetch fault. */
     private static long decodeAt(Mmu m, long pc, long[] page, int slot) {
-        int lo = m.fetch16(pc);
-        if (lo < 0) return 0;
+        int lo = m.fetchInPage(pc);
         long d;
         if ((lo & 3) != 3) {
             d = Decoder.decode16(lo);
-        } else {
+        } else if ((pc & 0xfff) == 0xffe) { // the second half lives on another page: don't cache
             int hi = m.fetch16(pc + 2);
-            if (hi < 0) return 0;
-            d = Decoder.decode32(lo | hi << 16);
-            if ((pc & 0xfff) == 0xffe) return d; // the second half lives on another page
+            return hi < 0 ? 0 : Decoder.decode32(lo | hi << 16);
+        } else {
+            d = Decoder.decode32(lo | m.fetchInPage(pc + 2) << 16);
         }
         page[slot] = d;
         return d;

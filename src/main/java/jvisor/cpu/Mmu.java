@@ -155,12 +155,18 @@ public final class Mmu {
 
     // ---- fetch ----
 
+    /** RAM offset of the page {@link #fetchPage} returned last, for decoding from it. */
+    private long fetchPageOff;
+
     /** Decoded slots of the page holding {@code pc}, or null after recording a fetch fault. */
     long[] fetchPage(long pc) {
         long vpn = pc >>> 12;
         long[] t = fetchTlb;
         int i = Tlb.slot(vpn);
-        if (t[i] == vpn) return decoded.page(t[i + 1]);
+        if (t[i] == vpn) {
+            fetchPageOff = t[i + 1];
+            return decoded.page(fetchPageOff);
+        }
         long pa = translate(pc, FETCH, codePriv);
         if (pa == -1) return null;
         long off = pa - ramBase;
@@ -170,7 +176,13 @@ public final class Mmu {
         }
         long pageOff = off & -GuestRam.PAGE_SIZE;
         Tlb.put(t, vpn, pageOff);
+        fetchPageOff = pageOff;
         return decoded.page(pageOff);
+    }
+
+    /** 16 instruction bits at {@code pc}, which lies in the page {@link #fetchPage} returned last. */
+    int fetchInPage(long pc) {
+        return ram.getShort(fetchPageOff + (pc & 0xfff)) & 0xffff;
     }
 
     /** Fetches 16 instruction bits at {@code va} without the decode cache; -1 after a fault. */
