@@ -26,6 +26,7 @@ final class Interpreter {
     /** Runs at most {@code budget} instructions; returns {@link Hart#WFI} if the hart should idle. */
     static int run(Hart h, int budget) {
         final long[] x = h.x;
+        if (x.length != 64) throw new IllegalStateException(); // lets C2 drop register bounds checks
         final Mmu m = h.mmu;
         long pc = h.pc;
         long[] page = null;
@@ -40,7 +41,7 @@ final class Interpreter {
                 if (page == null) { status = FETCH_FAULT; break; }
                 pageVpn = pc >>> 12;
             }
-            int slot = (int) (pc >>> 1) & (DecodeCache.SLOTS - 1);
+            int slot = (int) (pc >>> 1) & (page.length - 1); // page.length is SLOTS; this form needs no bounds check
             d = page[slot];
             if (d == 0) {
                 d = decodeAt(m, pc, page, slot);

@@ -87,7 +87,7 @@ public final class Mmu {
     public long load64(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn && (va & 0xfff) <= 0xff8) return ram.getLong(t[i + 1] + (va & 0xfff));
         return loadSlow(va, 8);
     }
@@ -96,7 +96,7 @@ public final class Mmu {
     public long load32(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn && (va & 0xfff) <= 0xffc) return ram.getInt(t[i + 1] + (va & 0xfff));
         return (int) loadSlow(va, 4);
     }
@@ -105,7 +105,7 @@ public final class Mmu {
     public long load16(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn && (va & 0xfff) <= 0xffe) return ram.getShort(t[i + 1] + (va & 0xfff));
         return (short) loadSlow(va, 2);
     }
@@ -114,7 +114,7 @@ public final class Mmu {
     public long load8(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn) return ram.getByte(t[i + 1] + (va & 0xfff));
         return (byte) loadSlow(va, 1);
     }
@@ -124,7 +124,7 @@ public final class Mmu {
     public void store64(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn && (va & 0xfff) <= 0xff8) ram.putLong(t[i + 1] + (va & 0xfff), v);
         else storeSlow(va, 8, v);
     }
@@ -132,7 +132,7 @@ public final class Mmu {
     public void store32(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn && (va & 0xfff) <= 0xffc) ram.putInt(t[i + 1] + (va & 0xfff), (int) v);
         else storeSlow(va, 4, v);
     }
@@ -140,7 +140,7 @@ public final class Mmu {
     public void store16(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn && (va & 0xfff) <= 0xffe) ram.putShort(t[i + 1] + (va & 0xfff), (short) v);
         else storeSlow(va, 2, v);
     }
@@ -148,7 +148,7 @@ public final class Mmu {
     public void store8(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = Tlb.slot(vpn);
+        int i = (int) vpn << 1 & t.length - 2;
         if (t[i] == vpn) ram.putByte(t[i + 1] + (va & 0xfff), (byte) v);
         else storeSlow(va, 1, v);
     }
