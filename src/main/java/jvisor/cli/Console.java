@@ -8,6 +8,7 @@ import jvisor.machine.Machine;
 import org.jline.terminal.Attributes;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
+import org.jline.utils.NonBlockingInputStream;
 
 /**
  * The guest's serial console on the host. On a terminal it switches to raw mode, so every key
@@ -17,12 +18,15 @@ import org.jline.terminal.TerminalBuilder;
  */
 final class Console implements AutoCloseable {
     private static final int CTRL_A = 1;
+    private static final long POLL_MILLIS = 100;
 
     private final OutputStream out;
     private final InputStream in;
     private final Terminal terminal;
     private final Attributes saved;
     private volatile Machine machine;
+    private volatile boolean closing;
+    private final Thread pump;
     private boolean escape;
 
     private Console(OutputStream out, InputStream in, Terminal terminal, Attributes saved) {
@@ -30,7 +34,7 @@ final class Console implements AutoCloseable {
         this.in = in;
         this.terminal = terminal;
         this.saved = saved;
-        Thread.ofPlatform().name("jvisor-console-input").daemon().start(this::pump);
+        this.pump = Thread.ofPlatform().name("jvisor-console-input").daemon().start(this::pump);
     }
 
     static Console open(OutputStream out) throws IOException {
@@ -52,8 +56,10 @@ final class Console implements AutoCloseable {
 
     private void pump() {
         try {
-            int b;
-            while ((b = in.read()) >= 0) {
+            while (!closing) {
+                int b = next();
+                if (b == NonBlockingInputStream.READ_EXPIRED) continue;
+                if (b < 0) break;
                 if (escape) {
                     escape = false;
                     switch (Character.toLowerCase(b)) {
@@ -72,6 +78,14 @@ final class Console implements AutoCloseable {
         } catch (IOException e) {
             // input closed: the guest runs on without a keyboard
         }
+    }
+
+    /**
+     * The next byte typed. A terminal's stream is polled so the pump lets go of it now and then:
+     * jline's close waits for the stream's lock, which a blocked read would hold until a key.
+     */
+    private int next() throws IOException {
+        return in instanceof NonBlockingInputStream nb ? nb.read(POLL_MILLIS) : in.read();
     }
 
     private void quit() {
@@ -93,6 +107,12 @@ final class Console implements AutoCloseable {
     public void close() throws IOException {
         out.flush();
         if (terminal != null) {
+            closing = true;
+            try {
+                pump.join(2 * POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             terminal.setAttributes(saved);
             terminal.close();
         }

@@ -3,10 +3,22 @@ package jvisor.cpu;
 import jvisor.memory.GuestRam;
 
 /**
- * The A extension. AMOs are compare-and-set loops on RAM, so they are atomic across hart
- * threads. LR remembers the value it read; SC stores only if memory still holds that value
- * (compare-and-set), so any other hart's store of a different value breaks the reservation, as
- * QEMU does. A trap also clears the reservation ({@link Traps#take}).
+ * The A extension, atomic across hart threads. AMOs are host atomic read-modify-writes on RAM
+ * (compare-and-set loops for min/max). LR remembers the value it read; SC stores only if memory
+ * still holds that value (compare-and-set), so another hart's store of a different value breaks
+ * the reservation, as in QEMU. The ABA caveat, which QEMU accepts too: stores that leave the
+ * same value behind (A, then B, then A again) do not break it, so an SC may succeed where
+ * hardware would fail. LR/SC sequences that retry on failure (all of them, in practice) stay
+ * correct; none can observe the difference as a lost update. A trap also clears the reservation
+ * ({@link Traps#take}).
+ *
+ * <p>Memory ordering across hart threads (RVWMO on the host). Every access here is a volatile or
+ * atomic access, sequentially consistent and fenced on the host, so aq and rl always hold, and
+ * more strongly than RVWMO asks. Guest FENCEs (every kind) run {@code VarHandle.fullFence()},
+ * a compiler and hardware barrier. Plain loads and stores are plain memory accesses; on x86-64
+ * hosts TSO keeps them in an order at least as strong as RVWMO's preserved program order (only
+ * a store followed by a load may pass, which RVWMO allows too). Weaker hosts (AArch64) would
+ * rely on the hardware's address and data dependency ordering; jvisor is measured on x86-64.
  */
 final class Atomics {
     private Atomics() {}
@@ -49,22 +61,44 @@ final class Atomics {
                 if (off < 0) return Hart.TRAP;
                 long src = x[Decoded.rs2(d)];
                 int funct5 = Decoded.rs3(d);
-                long old;
-                if (wide) {
-                    do {
-                        old = ram.getLongVolatile(off);
-                    } while (!ram.cas64(off, old, apply(funct5, old, src)));
-                } else {
-                    int cur;
-                    do {
-                        cur = ram.getIntVolatile(off);
-                    } while (!ram.cas32(off, cur, (int) apply(funct5, cur, (int) src)));
-                    old = cur;
-                }
-                x[rd] = old;
+                x[rd] = wide ? amo64(ram, off, funct5, src) : amo32(ram, off, funct5, (int) src);
                 h.mmu.afterAtomicStore(off, size);
                 return Hart.OK;
             }
+        }
+    }
+
+    /** A 64-bit AMO at RAM offset {@code off}; returns the old value. */
+    private static long amo64(GuestRam ram, long off, int funct5, long src) {
+        switch (funct5) {
+            case ADD: return ram.getAndAdd64(off, src);
+            case SWAP: return ram.getAndSet64(off, src);
+            case XOR: return ram.getAndXor64(off, src);
+            case OR: return ram.getAndOr64(off, src);
+            case AND: return ram.getAndAnd64(off, src);
+            default:
+                long old;
+                do {
+                    old = ram.getLongVolatile(off);
+                } while (!ram.cas64(off, old, apply(funct5, old, src)));
+                return old;
+        }
+    }
+
+    /** A 32-bit AMO; returns the old value sign-extended. */
+    private static long amo32(GuestRam ram, long off, int funct5, int src) {
+        switch (funct5) {
+            case ADD: return ram.getAndAdd32(off, src);
+            case SWAP: return ram.getAndSet32(off, src);
+            case XOR: return ram.getAndXor32(off, src);
+            case OR: return ram.getAndOr32(off, src);
+            case AND: return ram.getAndAnd32(off, src);
+            default:
+                int old;
+                do {
+                    old = ram.getIntVolatile(off);
+                } while (!ram.cas32(off, old, (int) apply(funct5, old, src)));
+                return old;
         }
     }
 

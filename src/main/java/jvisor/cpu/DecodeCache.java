@@ -1,51 +1,88 @@
 package jvisor.cpu;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import jvisor.memory.GuestRam;
 import jvisor.memory.PageWatcher;
 
 /**
- * Decoded instructions per physical RAM page: 2048 slots, one per 2-byte instruction position,
- * filled lazily by the interpreter. A decoded page is watched, so any store to it (by a hart or a
- * device) throws the whole page away; the next fetch decodes afresh. Shared by all harts of a
- * machine since decoding depends only on the bytes.
+ * {@link CodePage}s per physical RAM page: decoded instructions (2048 slots, one per 2-byte
+ * position, filled lazily by the interpreter) and compiled regions. A code page is watched, so any
+ * store to it (by a hart or a device) throws it away; the next fetch decodes afresh. Shared by all
+ * harts of a machine since decoding depends only on the bytes.
+ *
+ * <p>Why no store is missed across harts. Stores reach a watched page's watchers only through the
+ * slow path; a hart's TLB may hold a fast store entry only for a page that was not watched when the
+ * entry was made. {@link #allowFastStores} marks the page first ({@code storeMapped}) and then
+ * checks the watch; {@link #page} watches first and then reads the mark. With a full fence on each
+ * side, either the storing hart sees the watch (and keeps no entry) or the decoding hart sees the
+ * mark and, before publishing a decoded page, makes every hart flush its TLB ({@link Shootdown})
+ * and waits, so the fast stores in flight have landed and no more can follow. A page is published
+ * only if no store unwatched it meanwhile ({@code version}); otherwise its decoder uses it for the
+ * current block only.
  */
 public final class DecodeCache implements PageWatcher {
     static final int SLOTS = 2048;
+    private static final VarHandle MARK = MethodHandles.arrayElementVarHandle(byte[].class);
 
     private final GuestRam ram;
-    private final long[][] pages;
+    private final CodePage[] pages;
+    /** Per page: 1 while some hart may hold a fast store TLB entry for it. */
+    private final byte[] storeMapped;
+    /** Per page: bumped whenever a store drops the decoded page (guarded by this). */
+    private final int[] version;
+    final Shootdown shootdown = new Shootdown();
 
     public DecodeCache(GuestRam ram) {
         this.ram = ram;
-        this.pages = new long[(int) (ram.size() >>> GuestRam.PAGE_SHIFT)][];
+        int n = (int) (ram.size() >>> GuestRam.PAGE_SHIFT);
+        this.pages = new CodePage[n];
+        this.storeMapped = new byte[n];
+        this.version = new int[n];
     }
 
-    /** The decoded slots of the RAM page at offset {@code pageOff}, created (and watched) on first use. */
-    long[] page(long pageOff) {
+    /** The code page for the RAM page at offset {@code pageOff}, created on first use by {@code hart}. */
+    CodePage page(long pageOff, Hart hart) {
+        CodePage page = pages[(int) (pageOff >>> GuestRam.PAGE_SHIFT)];
+        return page != null ? page : create(pageOff, hart);
+    }
+
+    private CodePage create(long pageOff, Hart hart) {
         int p = (int) (pageOff >>> GuestRam.PAGE_SHIFT);
-        long[] slots = pages[p];
-        if (slots == null) {
-            slots = new long[SLOTS];
-            pages[p] = slots;
+        int v;
+        synchronized (this) {
+            v = version[p];
             ram.watch(pageOff, this);
         }
-        return slots;
+        VarHandle.fullFence();
+        if ((byte) MARK.getVolatile(storeMapped, p) != 0) shootdown.all(hart); // holds no lock while waiting
+        CodePage page = new CodePage(pageOff);
+        synchronized (this) {
+            if (version[p] != v) return page; // a store came in between: this block only
+            if (pages[p] != null) return pages[p];
+            pages[p] = page;
+            MARK.setVolatile(storeMapped, p, (byte) 0); // no hart has a fast store entry for it now
+        }
+        return page;
+    }
+
+    /**
+     * Called by a hart before it enters a fast store TLB entry for the RAM page at {@code pageOff};
+     * returns false if the page is watched, and then the hart must not keep the entry.
+     */
+    boolean allowFastStores(long pageOff) {
+        int p = (int) (pageOff >>> GuestRam.PAGE_SHIFT);
+        if ((byte) MARK.getVolatile(storeMapped, p) == 0) MARK.setVolatile(storeMapped, p, (byte) 1);
+        VarHandle.fullFence();
+        return !ram.watched(pageOff);
     }
 
     @Override
-    public void written(long pa, int size) {
+    public synchronized void written(long pa, int size) {
         long off = (pa - ram.base()) & -GuestRam.PAGE_SIZE;
-        pages[(int) (off >>> GuestRam.PAGE_SHIFT)] = null;
+        int p = (int) (off >>> GuestRam.PAGE_SHIFT);
+        pages[p] = null;
+        version[p]++;
         ram.unwatch(off, this);
-    }
-
-    /** Forgets every decoded page (fence.i is handled by ending the block; this is for resets). */
-    public void clear() {
-        for (int p = 0; p < pages.length; p++) {
-            if (pages[p] != null) {
-                pages[p] = null;
-                ram.unwatch((long) p << GuestRam.PAGE_SHIFT, this);
-            }
-        }
     }
 }

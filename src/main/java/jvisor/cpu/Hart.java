@@ -1,5 +1,6 @@
 package jvisor.cpu;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import jvisor.cpu.fpu.FpArith;
@@ -11,8 +12,9 @@ import jvisor.memory.Bus;
  * ends after a budget of instructions, a trap, or any instruction that may change interrupt or
  * translation state.
  *
- * <p>Other threads talk to a hart only through {@link #raiseInterrupt}/{@link #lowerInterrupt}
- * and {@link #requestStop}, which are lock-free and wake it from wfi.
+ * <p>Other threads talk to a hart only through {@link #raiseInterrupt}/{@link #lowerInterrupt},
+ * {@link #requestStop} and TLB shootdown requests ({@link Shootdown}), which are lock-free and
+ * wake it from wfi; everything else here belongs to the hart's own thread.
  */
 public final class Hart {
     public static final int U = 0, S = 1, M = 3;
@@ -21,7 +23,10 @@ public final class Hart {
     public static final int OK = 0, TRAP = 1, ILLEGAL = 2, END_BLOCK = 3, WFI = 4;
 
     /** Instructions per block: bounds interrupt latency (a few microseconds). */
-    static final int BLOCK = 4096;
+    public static final int BLOCK_DEFAULT = 4096;
+
+    /** Instructions per block for this hart; smaller values sample the JIT profile more often. */
+    public int blockSize = BLOCK_DEFAULT;
 
     /** Integer registers; index 32 absorbs writes to x0 ({@link Decoded#SINK}). */
     public final long[] x = new long[64];
@@ -34,6 +39,11 @@ public final class Hart {
     public final CsrFile csr;
     public final Mmu mmu;
     final Clock clock;
+
+    /** Compiles hot code; null runs everything in the interpreter. */
+    public Jit jit;
+    /** Instructions the last {@link Region} run retired. */
+    int jitRetired;
 
     /** Answers ecalls in Java when set (built-in SBI); null means every ecall traps. */
     public EnvironmentCall environmentCall;
@@ -61,15 +71,19 @@ public final class Hart {
     private long timerPending;
 
     private volatile boolean stopRequested;
-    /** Set by another hart's SBI RFENCE; this hart flushes its TLB at the next block boundary. */
-    private volatile boolean fenceRequested;
     private volatile Thread thread;
+    /** TLB flushes other harts asked of this one, answered at block boundaries. */
+    final Shootdown.Target shootdown = new Shootdown.Target();
+    /** Every hart of the machine, for RFENCE. */
+    private final Shootdown allHarts;
 
     public Hart(int hartId, Bus bus, DecodeCache decoded, Clock clock) {
         this.hartId = hartId;
         this.clock = clock;
         this.csr = new CsrFile(this);
         this.mmu = new Mmu(this, bus, decoded);
+        this.allHarts = decoded.shootdown;
+        allHarts.register(this);
     }
 
     // ---- traps ----
@@ -108,8 +122,7 @@ public final class Hart {
 
     /** Drives a device interrupt line (bit number from {@link Cause}); callable from any thread. */
     public void raiseInterrupt(int bit) {
-        setBits(lines, 1L << bit, -1L);
-        wake();
+        if (setBits(lines, 1L << bit, -1L)) wake();
     }
 
     /** True while a device holds interrupt line {@code bit} high. */
@@ -127,15 +140,17 @@ public final class Hart {
 
     /** Sets or clears software-pending bits (SBI IPIs, mip writes); callable from any thread. */
     public void setSoftwareInterrupts(long mask, long value) {
-        setBits(softPending, mask, value);
-        wake();
+        if (setBits(softPending, mask, value)) wake();
     }
 
-    private static void setBits(AtomicLong word, long mask, long value) {
-        long cur;
+    /** Returns true if bits changed: only then can a parked hart have something new to see. */
+    private static boolean setBits(AtomicLong word, long mask, long value) {
+        long cur, next;
         do {
             cur = word.get();
-        } while (!word.compareAndSet(cur, cur & ~mask | value & mask));
+            next = cur & ~mask | value & mask;
+        } while (cur != next && !word.compareAndSet(cur, next));
+        return cur != next;
     }
 
     /** Recomputes MTIP and (with Sstc enabled) STIP from the comparators. */
@@ -178,53 +193,75 @@ public final class Hart {
      */
     public boolean run(long maxInstructions) {
         thread = Thread.currentThread();
+        shootdown.quiescent = false; // before looking at requests: see Shootdown
         mmu.contextChanged();
         long end = instret + maxInstructions;
         try {
             while (!stopRequested) {
                 if (instret - end >= 0 && maxInstructions != Long.MAX_VALUE) return false;
-                step(BLOCK);
+                step(blockSize);
             }
             return true;
         } finally {
+            shootdown.quiescent = true;
             thread = null;
         }
     }
 
     /**
-     * Asks this hart to flush its TLB before it runs on (remote sfence.vma / fence.i); callable from
-     * any thread. The decode cache is coherent with stores already, so fence.i needs nothing more.
+     * SBI RFENCE (remote sfence.vma and fence.i): every hart of {@code targets} has flushed its TLB
+     * before this returns; call on this hart's thread. A hart answers where it holds no decoded
+     * page from before the request (between blocks, parked, or while fetching a fresh page), which
+     * is all fence.i needs: the decode cache itself is coherent with stores, and the interpreter
+     * holds on to one decoded page only until its block ends (at most {@link #BLOCK} instructions).
      */
-    public void requestRemoteFence() {
-        fenceRequested = true;
-        wake();
+    public void fenceRemote(List<Hart> targets) {
+        allHarts.flush(this, targets);
     }
 
-    /** Checks interrupts, then runs one block of at most {@code budget} instructions. */
-    public void step(int budget) {
-        if (fenceRequested) {
-            fenceRequested = false;
-            mmu.flush(-1);
+    /** Flushes the TLB if another hart asked for it since the last time; called on this hart's thread. */
+    void serviceShootdowns() {
+        long r = shootdown.requested.get();
+        if (r != shootdown.done) {
+            mmu.flushAll();
+            shootdown.done = r;
         }
+    }
+
+    /** Checks shootdowns and interrupts, then runs one block of at most {@code budget} instructions. */
+    public void step(int budget) {
+        serviceShootdowns();
         updateTimers();
         int irq = Traps.pendingInterrupt(this);
         if (irq >= 0) Traps.take(this, irq, 0, true, pc);
-        if (Interpreter.run(this, budget) == WFI) waitForInterrupt();
+        if (Interpreter.run(this, budget) == WFI) idleUntilInterrupt();
     }
 
-    /** wfi: parks the thread until an enabled interrupt is pending (ignoring global enables). */
-    private void waitForInterrupt() {
+    /**
+     * wfi (and SBI HSM retentive suspend): parks the thread until an enabled interrupt is pending
+     * (ignoring global enables), a stop is requested, or the next timer deadline. The deadline
+     * covers both comparators that can fire here: mtimecmp (CLINT) and stimecmp (Sstc).
+     */
+    public void idleUntilInterrupt() {
         while (!stopRequested) {
             updateTimers();
             if ((mip() & csr.mie) != 0) return;
-            long deadline = -1; // unsigned: never
+            long deadline = -1; // unsigned: never (so is anything past 2^63 ticks, 29,000 years)
             if ((csr.mie & 1L << Cause.IRQ_MTI) != 0) deadline = mtimecmp;
             if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0 && (csr.mie & 1L << Cause.IRQ_STI) != 0
                     && Long.compareUnsigned(csr.stimecmp, deadline) < 0) {
                 deadline = csr.stimecmp;
             }
-            long nanos = deadline < 0 ? 100_000_000L : clock.nanosUntil(deadline);
-            if (nanos > 0) LockSupport.parkNanos(this, Math.min(nanos, 100_000_000L));
+            // The cap only bounds the damage of a missed wake-up; wakers unpark us.
+            long nanos = deadline < 0 ? IDLE_CAP_NANOS : Math.min(clock.nanosUntil(deadline), IDLE_CAP_NANOS);
+            if (nanos > 0) {
+                shootdown.quiescent = true;
+                LockSupport.parkNanos(this, nanos);
+                shootdown.quiescent = false;
+                serviceShootdowns();
+            }
         }
     }
+
+    private static final long IDLE_CAP_NANOS = 1_000_000_000L;
 }

@@ -16,6 +16,8 @@ final class Interpreter {
     private static final int FETCH_FAULT = 5;
     /** Internal status: the helper set {@code h.pc} (mret/sret). */
     private static final int REDIRECT = 6;
+    /** Internal statuses after a compiled region: block ends (pc is next), or trap at pc. */
+    private static final int REGION_END = 7, REGION_TRAP = 8;
 
     private static int rd(long d) { return (int) (d >>> 10) & 0x3f; }
     private static int rs1(long d) { return (int) (d >>> 16) & 0x1f; }
@@ -29,6 +31,7 @@ final class Interpreter {
         if (x.length != 64) throw new IllegalStateException(); // lets C2 drop register bounds checks
         final Mmu m = h.mmu;
         long pc = h.pc;
+        CodePage cp = null;
         long[] page = null;
         long pageVpn = -1;
         long d = 0;
@@ -37,8 +40,9 @@ final class Interpreter {
         loop:
         while (n < budget) {
             if (pc >>> 12 != pageVpn) {
-                page = m.fetchPage(pc);
-                if (page == null) { status = FETCH_FAULT; break; }
+                cp = m.fetchPage(pc);
+                if (cp == null) { status = FETCH_FAULT; break; }
+                page = cp.ops;
                 pageVpn = pc >>> 12;
             }
             int slot = (int) (pc >>> 1) & (page.length - 1); // page.length is SLOTS; this form needs no bounds check
@@ -155,6 +159,19 @@ final class Interpreter {
                 }
                 case Op.FENCE -> { VarHandle.fullFence(); pc += len(d); }
                 case Op.ILLEGAL -> { status = Hart.ILLEGAL; break loop; }
+                case Op.REGION -> {
+                    Region r = cp.regions == null ? null : cp.regions[slot];
+                    if (r == null) { n--; status = REGION_END; break loop; } // not yet visible to this hart: retry
+                    long next = r.run(x, m, h, pc & ~0xfffL);
+                    n += h.jitRetired - 1;
+                    pc = next;
+                    if (h.fault) {
+                        if (h.pendingCause >= 0) { status = REGION_TRAP; break loop; }
+                        h.fault = false; // a store touched code or a device: refetch
+                        status = REGION_END;
+                        break loop;
+                    }
+                }
                 default -> {
                     h.instret += n - 1 - counted; // helpers may read minstret
                     counted = n - 1;
@@ -168,7 +185,18 @@ final class Interpreter {
         }
         h.fault = false;
         switch (status) {
-            case Hart.OK -> { h.pc = pc; h.instret += n - counted; return Hart.OK; }
+            case Hart.OK -> {
+                h.pc = pc;
+                h.instret += n - counted;
+                if (h.jit != null && pc >>> 12 == pageVpn) profile(h, cp, (int) (pc >>> 1) & (DecodeCache.SLOTS - 1));
+                return Hart.OK;
+            }
+            case REGION_END -> { h.pc = pc; h.instret += n - counted; return Hart.OK; }
+            case REGION_TRAP -> {
+                h.instret += n - counted;
+                Traps.take(h, h.pendingCause, h.pendingTval, false, pc);
+                return Hart.OK;
+            }
             case Hart.END_BLOCK, Hart.WFI -> { h.pc = pc + len(d); h.instret += n - counted; return status; }
             case REDIRECT -> { h.instret += n - counted; return Hart.OK; }
             case FETCH_FAULT -> {
@@ -192,6 +220,19 @@ final class Interpreter {
                 return Hart.OK;
             }
         }
+    }
+
+    /** Counts a sample at {@code slot}; compiles a region there once it is hot. */
+    private static void profile(Hart h, CodePage cp, int slot) {
+        byte[] heat = cp.heat;
+        if (heat == null) cp.heat = heat = new byte[DecodeCache.SLOTS];
+        if (++heat[slot] != h.jit.threshold() || Decoded.op(cp.ops[slot]) == Op.REGION) return;
+        Region r = h.jit.compile(cp, slot);
+        if (r == null) return;
+        if (cp.regions == null) cp.regions = new Region[DecodeCache.SLOTS];
+        cp.regions[slot] = r;
+        VarHandle.releaseFence(); // other harts sharing the page must see the region before the op
+        cp.ops[slot] = Op.REGION | cp.ops[slot] & Decoded.COMPRESSED;
     }
 
     /** Decodes the instruction at {@code pc} and caches it, unless it straddles two pages. Returns 0 on a fetch fault. */

@@ -38,7 +38,6 @@ public final class Mmu {
         this.ram = bus.ram();
         this.decoded = decoded;
         this.ramBase = ram.base();
-        ram.onWatch(off -> { for (Tlb t : tlbs) if (t != null) t.dropStores(off); });
         dataPriv = codePriv = Hart.M;
         selectTables();
     }
@@ -68,6 +67,11 @@ public final class Mmu {
         loadTlb = tlbs[dataPriv].load;
         storeTlb = tlbs[dataPriv].store;
         fetchTlb = tlbs[codePriv].fetch;
+    }
+
+    /** Drops every entry of every privilege level (a shootdown from another hart, see {@link Shootdown}). */
+    void flushAll() {
+        for (Tlb t : tlbs) if (t != null) t.flush();
     }
 
     /** sfence.vma or satp write: drops translations for one page ({@code vpn >= 0}) or all. */
@@ -158,14 +162,14 @@ public final class Mmu {
     /** RAM offset of the page {@link #fetchPage} returned last, for decoding from it. */
     private long fetchPageOff;
 
-    /** Decoded slots of the page holding {@code pc}, or null after recording a fetch fault. */
-    long[] fetchPage(long pc) {
+    /** The code page holding {@code pc}, or null after recording a fetch fault. */
+    CodePage fetchPage(long pc) {
         long vpn = pc >>> 12;
         long[] t = fetchTlb;
         int i = Tlb.slot(vpn);
         if (t[i] == vpn) {
             fetchPageOff = t[i + 1];
-            return decoded.page(fetchPageOff);
+            return decoded.page(fetchPageOff, hart);
         }
         long pa = translate(pc, FETCH, codePriv);
         if (pa == -1) return null;
@@ -177,7 +181,7 @@ public final class Mmu {
         long pageOff = off & -GuestRam.PAGE_SIZE;
         Tlb.put(t, vpn, pageOff);
         fetchPageOff = pageOff;
-        return decoded.page(pageOff);
+        return decoded.page(pageOff, hart);
     }
 
     /** 16 instruction bits at {@code pc}, which lies in the page {@link #fetchPage} returned last. */
@@ -239,7 +243,7 @@ public final class Mmu {
             if (ram.watched(off)) {
                 ram.notifyStore(off, size);
                 hart.endBlock();
-            } else {
+            } else if (decoded.allowFastStores(off & -GuestRam.PAGE_SIZE)) {
                 Tlb.put(storeTlb, va >>> 12, off & -GuestRam.PAGE_SIZE);
             }
             return;
@@ -269,6 +273,12 @@ public final class Mmu {
             hart.raise(access == LOAD ? Cause.LOAD_MISALIGNED : Cause.STORE_MISALIGNED, va);
             return -1;
         }
+        // A TLB entry proves RAM, permission and (for stores) the D bit; watched pages never have
+        // store entries, so the caller's afterAtomicStore still sees every store to them.
+        long vpn = va >>> 12;
+        long[] t = access == LOAD ? loadTlb : storeTlb;
+        int i = Tlb.slot(vpn);
+        if (t[i] == vpn) return t[i + 1] + (va & 0xfff);
         long pa = translate(va, access, dataPriv);
         if (pa == -1) return -1;
         if (!ram.contains(pa, size)) {
@@ -305,6 +315,7 @@ public final class Mmu {
             long ppn = pte >>> 10 & PPN_MASK;
             long lowMask = (1L << (9 * level)) - 1;
             if ((ppn & lowMask) != 0) return pageFault(va, access); // misaligned superpage
+            tlbs[priv].superpageSpan |= lowMask; // the caller may cache this as a 4 KiB entry
             long need = PTE_A | (access == STORE ? PTE_D : 0);
             if ((pte & need) != need) {
                 // Hardware A/D update (Svadu-like, as QEMU): atomic, so a concurrent change by

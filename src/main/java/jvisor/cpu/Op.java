@@ -30,6 +30,8 @@ public final class Op {
     public static final int LR_W = 78, SC_W = 79, AMO_W = 80, LR_D = 81, SC_D = 82, AMO_D = 83;
     /** Addi with rs1 = x0 or imm = 0: the common li / mv forms. */
     public static final int LI = 84, MV = 85;
+    /** Enter the compiled {@link Region} for this slot (the op keeps the instruction's compressed bit). */
+    public static final int REGION = 86;
 
     public static final int FP_FIRST = 200, FP_LAST = 299;
 }

@@ -18,6 +18,12 @@ final class Tlb {
     final long[] load = new long[2 * SIZE];
     final long[] store = new long[2 * SIZE];
     final long[] fetch = new long[2 * SIZE];
+    /**
+     * VPN bits below the superpage level of any superpage translation entered since the last full
+     * flush (0 if none): entries are per 4 KiB page, so fencing one address of a superpage must
+     * drop its sibling pages as well.
+     */
+    long superpageSpan;
 
     Tlb() { flush(); }
 
@@ -33,19 +39,30 @@ final class Tlb {
         Arrays.fill(load, INVALID);
         Arrays.fill(store, INVALID);
         Arrays.fill(fetch, INVALID);
+        superpageSpan = 0;
     }
 
+    /**
+     * sfence.vma for one address: drops the page's entries, and if superpages have been entered,
+     * every entry that a superpage holding the page may have produced (over-fencing is legal).
+     */
     void flushPage(long vpn) {
-        int i = slot(vpn);
-        if (load[i] == vpn) load[i] = INVALID;
-        if (store[i] == vpn) store[i] = INVALID;
-        if (fetch[i] == vpn) fetch[i] = INVALID;
+        if (superpageSpan == 0) {
+            int i = slot(vpn);
+            if (load[i] == vpn) load[i] = INVALID;
+            if (store[i] == vpn) store[i] = INVALID;
+            if (fetch[i] == vpn) fetch[i] = INVALID;
+            return;
+        }
+        long keep = ~superpageSpan;
+        dropMatching(load, vpn, keep);
+        dropMatching(store, vpn, keep);
+        dropMatching(fetch, vpn, keep);
     }
 
-    /** Drops store entries that map to the RAM page at {@code pageOff} (it became watched). */
-    void dropStores(long pageOff) {
-        for (int i = 0; i < store.length; i += 2) {
-            if (store[i] != INVALID && store[i + 1] == pageOff) store[i] = INVALID;
+    private static void dropMatching(long[] table, long vpn, long keep) {
+        for (int i = 0; i < table.length; i += 2) {
+            if (((table[i] ^ vpn) & keep) == 0) table[i] = INVALID;
         }
     }
 }

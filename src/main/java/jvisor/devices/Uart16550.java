@@ -9,7 +9,8 @@ import jvisor.memory.Region;
 
 /**
  * National Semiconductor 16550A UART, as Linux's 8250 driver and OpenSBI use it. Transmission is
- * instant (THR is always empty again at once); received bytes queue until the guest reads them.
+ * instant (THR is always empty again at once); received bytes wait on the host side until the
+ * driver enables receive interrupts, then flow through a 16-byte FIFO.
  *
  * <pre>
  *   0 RBR (R) / THR (W) / DLL (DLAB)   4 MCR
@@ -23,11 +24,17 @@ public final class Uart16550 implements MmioDevice {
     private static final int IER_RX = 1, IER_THRE = 2;
     private static final int LSR_DR = 0x01, LSR_THRE = 0x20, LSR_TEMT = 0x40;
     private static final int IIR_NONE = 0x01, IIR_THRE = 0x02, IIR_RX = 0x04, IIR_FIFO = 0xc0;
-    private static final int MAX_QUEUED = 1 << 16;
+    private static final int FIFO = 16, MAX_BACKLOG = 1 << 16;
 
     private final OutputStream out;
     private IrqLine irq = IrqLine.NONE;
+    /** The receive FIFO the guest sees. */
     private final ArrayDeque<Byte> rx = new ArrayDeque<>();
+    /**
+     * Typed-ahead bytes held on the host side until the guest's driver enables receive
+     * interrupts: Linux resets the FIFO when it opens the port, which would lose them.
+     */
+    private final ArrayDeque<Byte> backlog = new ArrayDeque<>();
     private int ier, lcr, mcr, scr, dll = 1, dlm, fcr;
     /** THR-empty interrupt pending: set when THR empties or is enabled, cleared by IIR read or THR write. */
     private boolean threPending;
@@ -44,13 +51,14 @@ public final class Uart16550 implements MmioDevice {
 
     /** Queues a byte typed on the host console; callable from any thread. */
     public synchronized void receive(byte b) {
-        if (rx.size() < MAX_QUEUED) rx.add(b);
+        if (backlog.size() < MAX_BACKLOG) backlog.add(b);
         update();
     }
 
     /** Takes the oldest received byte without going through the registers (SBI console), or -1. */
     public synchronized int takeReceived() {
         Byte b = rx.poll();
+        if (b == null) b = backlog.poll();
         update();
         return b == null ? -1 : b & 0xff;
     }
@@ -115,6 +123,9 @@ public final class Uart16550 implements MmioDevice {
     }
 
     private void update() {
+        if ((ier & IER_RX) != 0) {
+            while (rx.size() < FIFO && !backlog.isEmpty()) rx.add(backlog.poll());
+        }
         irq.set(interruptId() != IIR_NONE);
     }
 

@@ -2,6 +2,8 @@ package jvisor.firmware;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntSupplier;
 import jvisor.cpu.Cause;
 import jvisor.cpu.Csr;
@@ -21,7 +23,13 @@ public final class BuiltinSbi implements EnvironmentCall {
     static final long SPEC_VERSION = 2L << 24;          // 2.0
     static final long IMPL_ID = 0x6a76;                 // "jv": not assigned to anyone else
     private static final long SUCCESS = 0, ERR_FAILED = -1, ERR_NOT_SUPPORTED = -2, ERR_INVALID_PARAM = -3,
-            ERR_ALREADY_AVAILABLE = -6;
+            ERR_INVALID_ADDRESS = -5, ERR_ALREADY_AVAILABLE = -6;
+
+    /** HSM hart states (SBI spec 2.0 §9). */
+    public static final int HSM_STARTED = 0, HSM_STOPPED = 1, HSM_START_PENDING = 2, HSM_STOP_PENDING = 3,
+            HSM_SUSPENDED = 4, HSM_SUSPEND_PENDING = 5, HSM_RESUME_PENDING = 6;
+    /** HSM suspend types: the default retentive one, and where the platform-specific ones begin. */
+    private static final long SUSPEND_RETENTIVE = 0, SUSPEND_PLATFORM = 0x1000_0000L, SUSPEND_NON_RETENTIVE = 0x8000_0000L;
 
     static final int EXT_BASE = 0x10, EXT_TIME = 0x54494D45, EXT_IPI = 0x735049, EXT_RFENCE = 0x52464E43,
             EXT_HSM = 0x48534D, EXT_SRST = 0x53525354, EXT_DBCN = 0x4442434E;
@@ -36,11 +44,17 @@ public final class BuiltinSbi implements EnvironmentCall {
         IntSupplier consoleInput();
         void powerOff();
         void reboot();
-        /** Starts a stopped hart at {@code pc} in S-mode with a0 = hartid, a1 = opaque; false if not stopped. */
+        /**
+         * HSM hart_start: moves a STOPPED hart to START_PENDING; it then starts at {@code pc} in S-mode
+         * with a0 = hartid, a1 = opaque, satp = 0, sstatus.SIE = 0. False if it was not STOPPED.
+         */
         boolean startHart(int hartId, long pc, long opaque);
-        /** Stops the calling hart (HSM hart_stop). */
+        /** HSM hart_stop for the calling hart: it stops when the ecall completes and stays STOPPED. */
         void stopHart(Hart hart);
-        boolean hartStarted(int hartId);
+        /** HSM hart_get_status: one of the HSM_* states. */
+        int hartStatus(int hartId);
+        /** HSM retentive suspend of the calling hart: returns when an interrupt is pending for it. */
+        void suspendHart(Hart hart);
     }
 
     private final Platform platform;
@@ -49,12 +63,15 @@ public final class BuiltinSbi implements EnvironmentCall {
 
     /**
      * Machine-mode setup a firmware would do before entering the kernel: delegate every exception
-     * and S-level interrupt to S-mode, let S-mode read the counters, enable Sstc.
+     * and S-level interrupt to S-mode, let S-mode read the counters (and U-mode the time), enable Sstc.
      */
     public static void prepareHart(Hart h) {
         h.csr.set(Csr.MEDELEG, 0xB3FF & ~(1L << Cause.ECALL_S));
         h.csr.set(Csr.MIDELEG, 1L << Cause.IRQ_SSI | 1L << Cause.IRQ_STI | 1L << Cause.IRQ_SEI);
         h.csr.set(Csr.MCOUNTEREN, 7);
+        // Linux opens the time CSR to user mode (the vDSO's clock_gettime reads it) only from its
+        // SBI PMU driver, which we give nothing to drive; start with it open, as Linux would leave it.
+        h.csr.set(Csr.SCOUNTEREN, 2);
         h.csr.set(Csr.MENVCFG, 1L << 63); // STCE: S-mode programs stimecmp directly
         h.csr.set(Csr.MIE, 0);
     }
@@ -81,22 +98,28 @@ public final class BuiltinSbi implements EnvironmentCall {
                 if (fid == 0) setTimer(h, a0); else error = ERR_NOT_SUPPORTED;
             }
             case EXT_IPI -> {
-                if (fid == 0) error = forEachHart(a0, a1, t -> t.setSoftwareInterrupts(1L << Cause.IRQ_SSI, -1L));
-                else error = ERR_NOT_SUPPORTED;
+                List<Hart> targets = new ArrayList<>();
+                if (fid != 0) error = ERR_NOT_SUPPORTED;
+                else if ((error = selectHarts(a0, a1, targets)) == SUCCESS) {
+                    for (Hart t : targets) t.setSoftwareInterrupts(1L << Cause.IRQ_SSI, -1L);
+                }
             }
             case EXT_RFENCE -> {
-                if (fid >= 0 && fid <= 6) error = forEachHart(a0, a1, Hart::requestRemoteFence);
-                else error = ERR_NOT_SUPPORTED;
+                // 0 fence.i, 1 sfence.vma, 2 sfence.vma.asid: every target flushes its whole TLB and
+                // ends its block before we return. 3-6 are the H extension's, which we lack.
+                List<Hart> targets = new ArrayList<>();
+                if (fid < 0 || fid > 2) error = ERR_NOT_SUPPORTED;
+                else if ((error = selectHarts(a0, a1, targets)) == SUCCESS) h.fenceRemote(targets);
             }
             case EXT_HSM -> {
                 switch (fid) {
-                    case 0 -> error = hartStart((int) a0, a1, a2);
-                    case 1 -> { platform.stopHart(h); }
+                    case 0 -> error = hartStart(a0, a1, a2);
+                    case 1 -> platform.stopHart(h); // does not return to the caller: the hart stops
                     case 2 -> {
                         if (a0 < 0 || a0 >= platform.harts().length) error = ERR_INVALID_PARAM;
-                        else value = platform.hartStarted((int) a0) ? 0 : 1; // STARTED : STOPPED
+                        else value = platform.hartStatus((int) a0);
                     }
-                    case 3 -> { } // hart_suspend: default retentive suspend behaves as wfi; returning at once is allowed
+                    case 3 -> error = suspend(h, a0);
                     default -> error = ERR_NOT_SUPPORTED;
                 }
             }
@@ -137,26 +160,45 @@ public final class BuiltinSbi implements EnvironmentCall {
         h.csr.set(Csr.STIMECMP, when);
     }
 
-    /** Applies {@code action} to the harts selected by a hart mask (hart_mask_base -1: all harts). */
-    private long forEachHart(long mask, long base, java.util.function.Consumer<Hart> action) {
+    /**
+     * Adds the harts a hart mask selects (hart_mask_base -1: all harts) to {@code out}; returns
+     * SUCCESS, or ERR_INVALID_PARAM (selecting nothing) if any selected hart id does not exist.
+     */
+    private long selectHarts(long mask, long base, List<Hart> out) {
         Hart[] harts = platform.harts();
         if (base == -1) {
-            for (Hart t : harts) action.accept(t);
+            out.addAll(List.of(harts));
             return SUCCESS;
         }
-        if (base < 0 || base >= harts.length && mask != 0) return ERR_INVALID_PARAM;
         for (int i = 0; i < 64; i++) {
             if ((mask >>> i & 1) == 0) continue;
             long id = base + i;
-            if (id >= harts.length) return ERR_INVALID_PARAM;
-            action.accept(harts[(int) id]);
+            if (base < 0 || id >= harts.length) {
+                out.clear();
+                return ERR_INVALID_PARAM;
+            }
+            out.add(harts[(int) id]);
         }
         return SUCCESS;
     }
 
-    private long hartStart(int id, long pc, long opaque) {
+    private long hartStart(long id, long pc, long opaque) {
         if (id < 0 || id >= platform.harts().length) return ERR_INVALID_PARAM;
-        return platform.startHart(id, pc, opaque) ? SUCCESS : ERR_ALREADY_AVAILABLE;
+        if (!platform.ram().contains(pc, 2)) return ERR_INVALID_ADDRESS; // start_addr is physical (satp = 0)
+        return platform.startHart((int) id, pc, opaque) ? SUCCESS : ERR_ALREADY_AVAILABLE;
+    }
+
+    /** HSM hart_suspend: the default retentive type only (non-retentive ones need none here). */
+    private long suspend(Hart h, long type) {
+        type &= 0xffff_ffffL;
+        if (type == SUSPEND_RETENTIVE) {
+            platform.suspendHart(h);
+            return SUCCESS;
+        }
+        if (type < SUSPEND_PLATFORM || type > SUSPEND_NON_RETENTIVE && type < SUSPEND_NON_RETENTIVE + SUSPEND_PLATFORM) {
+            return ERR_INVALID_PARAM; // reserved types
+        }
+        return ERR_NOT_SUPPORTED;
     }
 
     /** DBCN console_write: bytes from guest physical memory. Returns the count or an SBI error. */

@@ -14,19 +14,24 @@ import jvisor.devices.GoldfishRtc;
 import jvisor.devices.Plic;
 import jvisor.devices.TestDevice;
 import jvisor.devices.Uart16550;
+import jvisor.devices.virtio.VirtioDevice;
+import jvisor.devices.virtio.VirtioMmio;
 import jvisor.firmware.BuiltinSbi;
 import jvisor.firmware.ElfImage;
 import jvisor.firmware.Fdt;
 import jvisor.firmware.Htif;
 import jvisor.firmware.LinuxImage;
+import jvisor.jit.RegionCompiler;
 import jvisor.memory.Bus;
 import jvisor.memory.GuestRam;
 
 /**
  * One virtual machine on the virt board: RAM at 0x8000_0000, the devices of {@link VirtMap},
  * harts, and the boot paths of DESIGN §3. {@link #run()} runs the boot hart on the calling
- * thread (other harts get threads when the guest starts them) until the guest powers off or
- * reboots.
+ * thread and every other hart on a thread of its own ({@link HartThreads}) until the guest powers
+ * off or reboots. With the built-in SBI only the boot hart starts; the others wait in HSM STOPPED
+ * until the guest starts them. Firmware and bare-metal programs find every hart running at the
+ * entry point, as on QEMU and Spike, and park the secondaries themselves.
  */
 public final class Machine implements AutoCloseable {
     /** How a run ended: power-off with a status, or a reboot request. */
@@ -48,8 +53,8 @@ public final class Machine implements AutoCloseable {
     private final Clint clint;
     private final GoldfishRtc rtc = new GoldfishRtc();
     private final TestDevice test;
-    private final boolean[] started;
-    private final List<Thread> threads = new ArrayList<>();
+    private final HartThreads threads;
+    private final List<VirtioMmio> virtio = new ArrayList<>();
     private volatile Outcome outcome;
     private byte[] dtb;
 
@@ -66,7 +71,8 @@ public final class Machine implements AutoCloseable {
         this.decoded = new DecodeCache(ram);
         this.harts = new Hart[config.cpus()];
         for (int i = 0; i < harts.length; i++) harts[i] = new Hart(i, bus, decoded, clock);
-        this.started = new boolean[harts.length];
+        setJit(JitMode.ON);
+        this.threads = new HartThreads(harts, BuiltinSbi::prepareHart);
 
         this.test = new TestDevice(this::powerOff, this::reboot);
         this.clint = new Clint(harts, clock);
@@ -81,10 +87,42 @@ public final class Machine implements AutoCloseable {
         rtc.connect(plic.line(VirtMap.RTC.irq()));
     }
 
+    /** How guest code runs: interpreted, compiled when hot (default), or compiled at once (tests the JIT). */
+    public enum JitMode { OFF, ON, EAGER }
+
+    public void setJit(JitMode mode) {
+        RegionCompiler compiler = switch (mode) {
+            case OFF -> null;
+            case ON -> new RegionCompiler(ram, Integer.getInteger("jvisor.jit.threshold", 2));
+            case EAGER -> new RegionCompiler(ram, 1);
+        };
+        for (Hart h : harts) {
+            h.jit = compiler;
+            h.blockSize = mode == JitMode.EAGER ? 7 : Hart.BLOCK_DEFAULT;
+        }
+    }
+
     public GuestRam ram() { return ram; }
     public Bus bus() { return bus; }
     public Hart hart(int i) { return harts[i]; }
     public byte[] deviceTreeBlob() { return dtb.clone(); }
+
+    /**
+     * Puts {@code device} in the next free virtio-mmio slot (DESIGN §2), before {@link #load}.
+     * The caller keeps ownership: the machine resets the device when it closes, never closes it,
+     * so a device (an open disk) can serve the next machine after a guest reboot.
+     */
+    public int attach(VirtioDevice device) {
+        int slot = virtio.size();
+        if (slot == VirtMap.VIRTIO_SLOTS) {
+            throw new IllegalStateException("all " + VirtMap.VIRTIO_SLOTS + " virtio-mmio slots are taken");
+        }
+        jvisor.memory.Region r = VirtMap.virtio(slot);
+        VirtioMmio transport = new VirtioMmio(device, ram, r, plic.line(r.irq()));
+        bus.map(r, transport);
+        virtio.add(transport);
+        return slot;
+    }
 
     /** A byte typed on the console; callable from any thread. */
     public void typed(byte b) { uart.receive(b); }
@@ -99,14 +137,16 @@ public final class Machine implements AutoCloseable {
         elf.loadInto(ram);
         long tohost = elf.symbol("tohost");
         if (tohost >= 0) new Htif(ram, tohost, elf.symbol("fromhost"), console, this::powerOff);
-        harts[0].pc = elf.entry();
-        started[0] = true;
+        for (Hart h : harts) {
+            h.pc = elf.entry();
+            h.x[10] = h.hartId;
+            threads.startAtReset(h.hartId);
+        }
     }
 
     /** Loads firmware, kernel, initrd and the device tree as {@code boot} says, and points hart 0 at them. */
     public void load(Boot boot) throws IOException {
         Hart h = harts[0];
-        started[0] = true;
         long kernelEnd;
         long entry;
         if (ElfImage.isElf(boot.kernel())) {
@@ -148,23 +188,37 @@ public final class Machine implements AutoCloseable {
         h.x[11] = dtbAddr;  // a1: device tree
         switch (boot.bios()) {
             case BUILTIN -> {
-                h.environmentCall = sbi();
+                BuiltinSbi sbi = sbi();
+                for (Hart t : harts) t.environmentCall = sbi;
                 BuiltinSbi.prepareHart(h);
                 h.priv = Hart.S;
                 h.pc = entry;
+                threads.startAtReset(0);
             }
-            case NONE -> h.pc = entry;
+            case NONE -> startAllAt(entry, dtbAddr, 0);
             case FILE -> {
                 long fwEnd = loadFirmware(boot);
                 if (fwEnd > entry && !ElfImage.isElf(boot.kernel())) {
                     throw new IOException(boot.firmwareName() + ": firmware overlaps the kernel at 0x" + Long.toHexString(entry));
                 }
                 ByteBuffer info = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
+                // boot_hart 0: OpenSBI's other harts wait for it (in wfi, woken through CLINT msip)
                 info.putLong(FW_DYNAMIC_MAGIC).putLong(2).putLong(entry).putLong(Hart.S).putLong(0).putLong(0);
                 ram.load(infoAddr, info.array(), 0, 48);
-                h.x[12] = infoAddr; // a2: fw_dynamic_info (fw_jump and fw_payload ignore it)
-                h.pc = VirtMap.RAM_BASE;
+                // a2: fw_dynamic_info (fw_jump and fw_payload ignore it)
+                startAllAt(VirtMap.RAM_BASE, dtbAddr, infoAddr);
             }
+        }
+    }
+
+    /** Every hart starts at {@code pc} in M-mode with a0 = hart id, a1 = device tree, a2 (QEMU's reset vector). */
+    private void startAllAt(long pc, long dtbAddr, long a2) {
+        for (Hart t : harts) {
+            t.pc = pc;
+            t.x[10] = t.hartId;
+            t.x[11] = dtbAddr;
+            t.x[12] = a2;
+            threads.startAtReset(t.hartId);
         }
     }
 
@@ -192,6 +246,7 @@ public final class Machine implements AutoCloseable {
         test.describe(fdt, VirtMap.TEST, fdt.allocatePhandle());
         rtc.describe(fdt, VirtMap.RTC, plicPhandle);
         uart.describe(fdt, VirtMap.UART0, plicPhandle);
+        for (VirtioMmio v : virtio) v.describe(fdt, plicPhandle);
         plic.describe(fdt, VirtMap.PLIC, plicPhandle, intc);
         clint.describe(fdt, VirtMap.CLINT, intc);
         DeviceTree.chosen(fdt, cmdline, initrdStart, initrdEnd,
@@ -210,38 +265,11 @@ public final class Machine implements AutoCloseable {
             @Override public java.util.function.IntSupplier consoleInput() { return uart::takeReceived; }
             @Override public void powerOff() { Machine.this.powerOff(0); }
             @Override public void reboot() { Machine.this.reboot(); }
-            @Override public boolean startHart(int id, long pc, long opaque) { return Machine.this.startHart(id, pc, opaque); }
-            @Override public void stopHart(Hart hart) { Machine.this.stopHart(hart); }
-            @Override public boolean hartStarted(int id) { return Machine.this.hartStarted(id); }
+            @Override public boolean startHart(int id, long pc, long opaque) { return threads.start(id, pc, opaque); }
+            @Override public void stopHart(Hart hart) { threads.stop(hart); }
+            @Override public int hartStatus(int id) { return threads.status(id); }
+            @Override public void suspendHart(Hart hart) { threads.suspend(hart); }
         });
-    }
-
-    // ---- harts ----
-
-    private synchronized boolean hartStarted(int id) { return started[id]; }
-
-    private synchronized boolean startHart(int id, long pc, long opaque) {
-        if (started[id] || outcome != null) return false;
-        started[id] = true;
-        Hart h = harts[id];
-        h.environmentCall = harts[0].environmentCall;
-        BuiltinSbi.prepareHart(h);
-        h.priv = Hart.S;
-        h.pc = pc;
-        h.x[10] = id;
-        h.x[11] = opaque;
-        h.resume();
-        Thread t = Thread.ofPlatform().name("jvisor-hart-" + id).daemon().start(() -> {
-            h.run();
-            synchronized (this) { started[id] = false; }
-        });
-        threads.add(t);
-        return true;
-    }
-
-    private void stopHart(Hart h) {
-        if (h.hartId == 0) return; // the boot hart keeps the machine alive; Linux never stops it
-        h.requestStop();
     }
 
     // ---- running ----
@@ -256,34 +284,23 @@ public final class Machine implements AutoCloseable {
 
     private synchronized void finish(Outcome o) {
         if (outcome == null) outcome = o;
-        for (Hart h : harts) h.requestStop();
+        threads.finish();
     }
 
     /** Runs until the guest powers off or reboots. */
     public Outcome run() {
-        harts[0].run();
-        joinHarts();
-        return outcome;
+        return run(Long.MAX_VALUE);
     }
 
-    /** Runs for about {@code maxInstructions} on hart 0; returns null if the guest is still running. */
+    /**
+     * Runs until the guest powers off or reboots, or about {@code maxInstructions} have retired on
+     * hart 0; then returns null and the other harts run on (until {@link #close}).
+     */
     public Outcome run(long maxInstructions) {
-        boolean stopped = harts[0].run(maxInstructions);
-        if (!stopped) return null;
-        joinHarts();
+        threads.startSecondaries();
+        if (!threads.runBootHart(maxInstructions)) return null;
+        threads.join();
         return outcome;
-    }
-
-    private void joinHarts() {
-        List<Thread> ts;
-        synchronized (this) { ts = List.copyOf(threads); }
-        for (Thread t : ts) {
-            try {
-                t.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     private static String mib(long bytes) { return (bytes + (1 << 20) - 1 >> 20) + "M"; }
@@ -291,7 +308,8 @@ public final class Machine implements AutoCloseable {
     @Override
     public void close() {
         finish(new Outcome(-1, false));
-        joinHarts();
+        threads.join();
+        for (VirtioMmio v : virtio) v.shutdown();
         ram.close();
     }
 }

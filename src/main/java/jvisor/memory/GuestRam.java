@@ -5,8 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.LongConsumer;
 
 /**
  * Guest RAM: one native, page-aligned {@link MemorySegment} (DESIGN §4). Plain accesses use
@@ -36,7 +34,6 @@ public final class GuestRam implements AutoCloseable {
     private final long size;
     /** Watchers per page; null where nobody watches. */
     private final PageWatcher[][] watchers;
-    private final CopyOnWriteArrayList<LongConsumer> watchListeners = new CopyOnWriteArrayList<>();
 
     public GuestRam(long base, long size) {
         if (size <= 0 || (size & (PAGE_SIZE - 1)) != 0) {
@@ -45,7 +42,7 @@ public final class GuestRam implements AutoCloseable {
         this.base = base;
         this.size = size;
         this.arena = Arena.ofShared();
-        this.mem = arena.allocate(size, PAGE_SIZE);
+        this.mem = NativeMemory.allocate(size, arena);
         this.watchers = new PageWatcher[(int) (size >>> PAGE_SHIFT)][];
     }
 
@@ -98,6 +95,18 @@ public final class GuestRam implements AutoCloseable {
         return ATOMIC64.compareAndSet(mem, off, expect, update);
     }
 
+    // Atomic read-modify-writes for AMOs (lock-prefixed instructions on x86, not CAS loops).
+    public int getAndAdd32(long off, int v) { return (int) ATOMIC32.getAndAdd(mem, off, v); }
+    public long getAndAdd64(long off, long v) { return (long) ATOMIC64.getAndAdd(mem, off, v); }
+    public int getAndSet32(long off, int v) { return (int) ATOMIC32.getAndSet(mem, off, v); }
+    public long getAndSet64(long off, long v) { return (long) ATOMIC64.getAndSet(mem, off, v); }
+    public int getAndAnd32(long off, int v) { return (int) ATOMIC32.getAndBitwiseAnd(mem, off, v); }
+    public long getAndAnd64(long off, long v) { return (long) ATOMIC64.getAndBitwiseAnd(mem, off, v); }
+    public int getAndOr32(long off, int v) { return (int) ATOMIC32.getAndBitwiseOr(mem, off, v); }
+    public long getAndOr64(long off, long v) { return (long) ATOMIC64.getAndBitwiseOr(mem, off, v); }
+    public int getAndXor32(long off, int v) { return (int) ATOMIC32.getAndBitwiseXor(mem, off, v); }
+    public long getAndXor64(long off, long v) { return (long) ATOMIC64.getAndBitwiseXor(mem, off, v); }
+
     public int getIntVolatile(long off) { return (int) ATOMIC32.getVolatile(mem, off); }
     public long getLongVolatile(long off) { return (long) ATOMIC64.getVolatile(mem, off); }
 
@@ -119,6 +128,23 @@ public final class GuestRam implements AutoCloseable {
         MemorySegment.copy(mem, U8, pa - base, dst, from, len);
     }
 
+    // ---- device DMA (virtio, issue 6) ----
+
+    /**
+     * The {@code len} bytes of RAM at physical address {@code pa}, for a device to read or write in
+     * place (zero-copy file and socket I/O). The caller has checked {@link #contains}; a device that
+     * writes through the view calls {@link #dmaWritten} afterwards.
+     */
+    public MemorySegment dma(long pa, long len) {
+        if (!contains(pa, len)) {
+            throw new IndexOutOfBoundsException(String.format("%d bytes at 0x%x are outside RAM", len, pa));
+        }
+        return mem.asSlice(pa - base, len);
+    }
+
+    /** Tells page watchers (the CPU's decode cache) that a device wrote {@code [pa, pa+len)}. */
+    public void dmaWritten(long pa, long len) { notifyRange(pa, len); }
+
     // ---- page watches ----
 
     /** Watches the page holding RAM offset {@code off}. Returns true if it was not watched before. */
@@ -133,8 +159,6 @@ public final class GuestRam implements AutoCloseable {
             next[cur.length] = w;
             watchers[page] = next;
         }
-        long pageOff = (long) page << PAGE_SHIFT;
-        for (LongConsumer l : watchListeners) l.accept(pageOff);
         return true;
     }
 
@@ -152,12 +176,6 @@ public final class GuestRam implements AutoCloseable {
     public boolean watched(long off) {
         return watchers[(int) (off >>> PAGE_SHIFT)] != null;
     }
-
-    /**
-     * Calls {@code l} with the page's RAM offset whenever a page becomes watched, so CPUs can drop
-     * their fast store mappings to it.
-     */
-    public void onWatch(LongConsumer l) { watchListeners.add(l); }
 
     /** Tells the watchers of the page holding RAM offset {@code off} about a store. */
     public void notifyStore(long off, int size) {

@@ -2,10 +2,12 @@ package jvisor.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import jvisor.cpu.Hart;
 import jvisor.firmware.ElfImage;
+import jvisor.machine.Boot;
 import jvisor.machine.Machine;
 import jvisor.machine.MachineConfig;
 
@@ -61,6 +63,10 @@ public final class Guest {
               la t1, tohost
               sd a0, 0(t1)
             3:j 3b
+            """ + Guest.TOHOST;
+
+    /** The HTIF mailboxes, in a section of their own. */
+    public static final String TOHOST = """
 
               .section .tohost, "aw", @progbits
               .align 6
@@ -97,13 +103,46 @@ public final class Guest {
 
     /** Runs an ELF; {@code setup} (may be null) adjusts the machine after loading, before the run. */
     public static Result runElf(Path elfFile, Consumer<Machine> setup) throws Exception {
+        return runElf(elfFile, 1, setup);
+    }
+
+    /**
+     * Runs an ELF on {@code cpus} harts, which all start at its entry in M-mode with a0 = hart id
+     * (as on Spike); the run ends when any of them exits through HTIF.
+     */
+    public static Result runElf(Path elfFile, int cpus, Consumer<Machine> setup) throws Exception {
         ElfImage elf = ElfImage.read(elfFile);
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        Machine m = new Machine(new MachineConfig(16L << 20, 1), console);
+        Machine m = newMachine(cpus, console);
         m.loadHtifProgram(elf);
         if (setup != null) setup.accept(m);
-        Machine.Outcome outcome = m.run(MAX_INSTRUCTIONS);
+        return finish(m, m.run(MAX_INSTRUCTIONS), console, elfFile);
+    }
+
+    /**
+     * Runs an ELF as the kernel of the built-in SBI on {@code cpus} harts: hart 0 starts in
+     * S-mode at its entry (a0 = 0, a1 = device tree), the others wait in HSM STOPPED.
+     */
+    public static Result runWithSbi(Path elfFile, int cpus) throws Exception {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        Machine m = newMachine(cpus, console);
+        m.load(new Boot(Boot.Bios.BUILTIN, null, null, Files.readAllBytes(elfFile), elfFile.toString(), null, ""));
+        return finish(m, m.run(MAX_INSTRUCTIONS), console, elfFile);
+    }
+
+    /**
+     * A 16 MiB machine whose JIT mode comes from the system property {@code jvisor.test.jit}
+     * (off, on or eager; default eager, so every test program also exercises the JIT).
+     */
+    public static Machine newMachine(int cpus, ByteArrayOutputStream console) {
+        Machine m = new Machine(new MachineConfig(16L << 20, cpus), console);
+        m.setJit(Machine.JitMode.valueOf(System.getProperty("jvisor.test.jit", "eager").toUpperCase(java.util.Locale.ROOT)));
+        return m;
+    }
+
+    private static Result finish(Machine m, Machine.Outcome outcome, ByteArrayOutputStream console, Path elfFile) {
         if (outcome == null) {
+            m.close(); // stops the other harts
             throw new AssertionError("guest did not exit within " + MAX_INSTRUCTIONS + " instructions; pc=0x"
                     + Long.toHexString(m.hart(0).pc) + " (" + elfFile + ")");
         }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# FP benchmark: double matrix multiply on jvisor (bare-metal HTIF) with the checksum checked
+# against the same program under qemu-riscv64. Usage: bench/fpmatmul/run.sh [N] [REPS]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+n="${1:-160}" reps="${2:-4}"
+cc="${RISCV_CC:-riscv64-linux-gnu-gcc}"
+out="$root/bench/out/fpmatmul"
+mkdir -p "$out"
+defs=(-DN="$n" -DREPS="$reps")
+"$cc" -static -O2 "${defs[@]}" -o "$out/matmul-linux" "$here/matmul.c"
+"$cc" -O2 -DBAREMETAL "${defs[@]}" -nostdlib -nostartfiles -ffreestanding -static -no-pie -fno-pic \
+  -mcmodel=medany -march=rv64gc -mabi=lp64d -Wl,--build-id=none -T "$root/tools/fpdiff/link.ld" \
+  -o "$out/matmul.elf" "$root/tools/fpdiff/crt0.S" "$here/matmul.c"
+want="$(qemu-riscv64 "$out/matmul-linux")"
+start=$(date +%s%N)
+got="$(${JVISOR:-"$root/jvisor"} run --bios none --kernel "$out/matmul.elf")"
+ns=$(( $(date +%s%N) - start ))
+flops=$(( 2 * n * n * n * reps ))
+echo "fpmatmul: N=$n reps=$reps: $(( ns / 1000000 )) ms on jvisor (incl. JVM start), $(( flops * 1000 / ns )) MFLOP/s"
+if [ "$got" != "$want" ]; then echo "fpmatmul: checksum $got differs from qemu's $want" >&2; exit 1; fi
+echo "fpmatmul: checksum $got matches qemu"

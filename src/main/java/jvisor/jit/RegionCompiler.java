@@ -1,0 +1,427 @@
+package jvisor.jit;
+
+import static java.lang.constant.ConstantDescs.CD_boolean;
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandles;
+import java.util.BitSet;
+import java.util.concurrent.atomic.AtomicLong;
+import jvisor.cpu.CodePage;
+import jvisor.cpu.Decoded;
+import jvisor.cpu.Decoder;
+import jvisor.cpu.Jit;
+import jvisor.cpu.Op;
+import jvisor.cpu.Region;
+import jvisor.memory.GuestRam;
+
+/**
+ * Compiles a region of one code page to a hidden class implementing {@link Region}.
+ *
+ * <p>The region is every instruction reachable from the entry by straight-line flow, branches and
+ * jal within the page, up to {@link #MAX_INSTRUCTIONS}. Registers used are loaded into locals at
+ * entry and the modified ones stored back at the single exit. pcs are computed from the page's
+ * virtual base passed in, so the same physical page mapped at several addresses works. Each
+ * instruction counts itself; a backward jump leaves once {@link #BUDGET} instructions have run so
+ * the hart still checks interrupts.
+ */
+public final class RegionCompiler implements Jit {
+    static final int MAX_INSTRUCTIONS = 160, BUDGET = 4096;
+    private static final int MAX_CODE_BYTES = 7500; // HotSpot compiles methods up to 8000 bytes
+
+    private static final ClassDesc CD_REGION = ClassDesc.of("jvisor.cpu.Region");
+    private static final ClassDesc CD_MMU = ClassDesc.of("jvisor.cpu.Mmu");
+    private static final ClassDesc CD_HART = ClassDesc.of("jvisor.cpu.Hart");
+    private static final ClassDesc CD_INTMATH = ClassDesc.of("jvisor.cpu.IntMath");
+    private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
+    private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
+    private static final ClassDesc CD_VARHANDLE = ClassDesc.of("java.lang.invoke.VarHandle");
+    private static final MethodTypeDesc RUN = MethodTypeDesc.of(CD_long, CD_long.arrayType(), CD_MMU, CD_HART, CD_long);
+    private static final MethodTypeDesc J_J = MethodTypeDesc.of(CD_long, CD_long);
+    private static final MethodTypeDesc JJ_V = MethodTypeDesc.of(CD_void, CD_long, CD_long);
+    private static final MethodTypeDesc JJ_J = MethodTypeDesc.of(CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc JJ_I = MethodTypeDesc.of(CD_int, CD_long, CD_long);
+    private static final MethodTypeDesc IJJ_J = MethodTypeDesc.of(CD_long, CD_int, CD_long, CD_long);
+
+    // Local variable slots of run(long[] x, Mmu m, Hart h, long vbase)
+    private static final int X = 1, MMU = 2, HART = 3, VBASE = 4, COUNT = 6, NEXT_PC = 7, TMP = 9, REG0 = 11;
+
+    private static final AtomicLong COMPILED = new AtomicLong();
+
+    private final GuestRam ram;
+    private final int threshold;
+
+    /** {@code threshold}: profile samples before a slot is compiled (1 compiles at the first). */
+    public RegionCompiler(GuestRam ram, int threshold) {
+        this.ram = ram;
+        this.threshold = threshold;
+    }
+
+    @Override
+    public int threshold() { return threshold; }
+
+    /** Number of regions compiled so far, by all machines. */
+    public static long compiledCount() { return COMPILED.get(); }
+
+    @Override
+    public Region compile(CodePage page, int slot) {
+        for (int limit = MAX_INSTRUCTIONS; limit >= 8; limit /= 2) {
+            RegionPlan plan = RegionPlan.of(page.ops, slot, limit, this::decode, page);
+            if (plan == null) return null;
+            byte[] bytes = generate(plan);
+            if (codeLength(bytes) <= MAX_CODE_BYTES) return define(bytes);
+        }
+        return null;
+    }
+
+    /** Decodes slot {@code s} of {@code page} if the interpreter hasn't yet; 0 if it straddles the page end. */
+    private long decode(CodePage page, int s) {
+        long d = page.ops[s];
+        if (d != 0) return d;
+        int lo = ram.getShort(page.pageOff + 2L * s) & 0xffff;
+        if ((lo & 3) != 3) d = Decoder.decode16(lo);
+        else if (s == 2047) return 0;
+        else d = Decoder.decode32(lo | (ram.getShort(page.pageOff + 2L * s + 2) & 0xffff) << 16);
+        page.ops[s] = d;
+        return d;
+    }
+
+    private static int codeLength(byte[] bytes) {
+        return ClassFile.of().parse(bytes).methods().stream().filter(m -> m.methodName().equalsString("run"))
+                .findFirst().flatMap(m -> m.findAttribute(java.lang.classfile.Attributes.code()))
+                .map(c -> c.codeLength()).orElse(Integer.MAX_VALUE);
+    }
+
+    private static Region define(byte[] bytes) {
+        try {
+            MethodHandles.Lookup l = Region.LOOKUP.defineHiddenClass(bytes, true);
+            COMPILED.incrementAndGet();
+            return (Region) l.findConstructor(l.lookupClass(), java.lang.invoke.MethodType.methodType(void.class)).invoke();
+        } catch (Throwable e) {
+            throw new IllegalStateException("JIT produced an invalid class: " + e, e);
+        }
+    }
+
+    private static byte[] generate(RegionPlan plan) {
+        ClassDesc self = ClassDesc.of("jvisor.cpu.CompiledRegion");
+        return ClassFile.of().build(self, cb -> {
+            cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
+            cb.withInterfaceSymbols(CD_REGION);
+            cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> {
+                c.aload(0);
+                c.invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void);
+                c.return_();
+            });
+            cb.withMethodBody("run", RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL,
+                    c -> new Emitter(c, plan).emit());
+        });
+    }
+
+    /** Emits the body of run() for one plan. */
+    private static final class Emitter {
+        private final CodeBuilder c;
+        private final RegionPlan plan;
+        private final Label exit;
+        private final Label[] labels = new Label[2048];
+
+        Emitter(CodeBuilder c, RegionPlan plan) {
+            this.c = c;
+            this.plan = plan;
+            this.exit = c.newLabel();
+        }
+
+        private static int reg(int r) { return REG0 + 2 * r; }
+
+        void emit() {
+            // Prologue: registers into locals; count, next pc and scratch start defined.
+            for (int r = 1; r < 32; r++) {
+                if (!plan.used.get(r)) continue;
+                c.aload(X);
+                c.loadConstant(r);
+                c.laload();
+                c.lstore(reg(r));
+            }
+            c.iconst_0();
+            c.istore(COUNT);
+            c.lconst_0();
+            c.lstore(NEXT_PC);
+            c.lconst_0();
+            c.lstore(TMP);
+            for (int s : plan.slots()) labels[s] = c.newLabel();
+            int[] slots = plan.slots();
+            // Enter at the entry slot, which need not be the lowest.
+            c.goto_(labels[plan.entry]);
+            for (int i = 0; i < slots.length; i++) {
+                int s = slots[i];
+                c.labelBinding(labels[s]);
+                c.iinc(COUNT, 1);
+                instruction(s, plan.ops[s]);
+            }
+            // Epilogue: modified registers back to the array, count to the hart.
+            c.labelBinding(exit);
+            for (int r = 1; r < 32; r++) {
+                if (!plan.written.get(r)) continue;
+                c.aload(X);
+                c.loadConstant(r);
+                c.lload(reg(r));
+                c.lastore();
+            }
+            c.aload(HART);
+            c.iload(COUNT);
+            c.putfield(CD_HART, "jitRetired", CD_int);
+            c.lload(NEXT_PC);
+            c.lreturn();
+        }
+
+        private void pcAt(long offset) {
+            c.lload(VBASE);
+            c.loadConstant(offset);
+            c.ladd();
+        }
+
+        /** Leaves the region continuing at page offset {@code offset} (may lie outside the page). */
+        private void exitTo(long offset) {
+            pcAt(offset);
+            c.lstore(NEXT_PC);
+            c.goto_(exit);
+        }
+
+        /** Continues at page offset {@code target}: a jump inside the region, or an exit. */
+        private void jump(int from, long target) {
+            int t = (int) (target >> 1);
+            if (target >= 0 && target < 4096 && plan.contains(t)) {
+                if (t <= from) { // backward: bound the time spent before interrupts are checked
+                    Label go = c.newLabel();
+                    c.iload(COUNT);
+                    c.loadConstant(BUDGET);
+                    c.if_icmplt(go);
+                    exitTo(target);
+                    c.labelBinding(go);
+                }
+                c.goto_(labels[t]);
+            } else {
+                exitTo(target);
+            }
+        }
+
+        /** Falls through to the instruction after slot {@code s} (length {@code len}). */
+        private void next(int s, int len) {
+            int t = s + len / 2;
+            if (t < 2048 && plan.contains(t) && plan.nextSlotAfter(s) == t) return; // laid out next
+            jump(s, 2L * s + len);
+        }
+
+        private void read(int r) {
+            if (r == 0) c.lconst_0(); else c.lload(reg(r));
+        }
+
+        private void write(int rd) {
+            if (rd == Decoded.SINK || rd == 0) c.pop2(); else c.lstore(reg(rd));
+        }
+
+        private void instruction(int s, long d) {
+            int op = Decoded.op(d), rd = Decoded.rd(d), rs1 = Decoded.rs1(d), rs2 = Decoded.rs2(d);
+            long imm = Decoded.imm(d);
+            int len = Decoded.length(d);
+            long off = 2L * s;
+            switch (op) {
+                case Op.LI, Op.LUI -> { c.loadConstant(imm); write(rd); }
+                case Op.MV -> { read(rs1); write(rd); }
+                case Op.AUIPC -> { pcAt(off + imm); write(rd); }
+                case Op.ADDI -> imm(rs1, imm, rd, () -> c.ladd());
+                case Op.XORI -> imm(rs1, imm, rd, () -> c.lxor());
+                case Op.ORI -> imm(rs1, imm, rd, () -> c.lor());
+                case Op.ANDI -> imm(rs1, imm, rd, () -> c.land());
+                case Op.SLTI -> { read(rs1); c.loadConstant(imm); c.lcmp(); lessFromCompare(rd); }
+                case Op.SLTIU -> { read(rs1); c.loadConstant(imm); unsignedCompare(); lessFromCompare(rd); }
+                case Op.SLLI -> shiftImm(rs1, imm, rd, () -> c.lshl());
+                case Op.SRLI -> shiftImm(rs1, imm, rd, () -> c.lushr());
+                case Op.SRAI -> shiftImm(rs1, imm, rd, () -> c.lshr());
+                case Op.ADD -> reg(rs1, rs2, rd, () -> c.ladd());
+                case Op.SUB -> reg(rs1, rs2, rd, () -> c.lsub());
+                case Op.XOR -> reg(rs1, rs2, rd, () -> c.lxor());
+                case Op.OR -> reg(rs1, rs2, rd, () -> c.lor());
+                case Op.AND -> reg(rs1, rs2, rd, () -> c.land());
+                case Op.MUL -> reg(rs1, rs2, rd, () -> c.lmul());
+                case Op.SLL -> shiftReg(rs1, rs2, rd, () -> c.lshl());
+                case Op.SRL -> shiftReg(rs1, rs2, rd, () -> c.lushr());
+                case Op.SRA -> shiftReg(rs1, rs2, rd, () -> c.lshr());
+                case Op.SLT -> { read(rs1); read(rs2); c.lcmp(); lessFromCompare(rd); }
+                case Op.SLTU -> { read(rs1); read(rs2); unsignedCompare(); lessFromCompare(rd); }
+                case Op.MULH -> reg(rs1, rs2, rd, () -> c.invokestatic(CD_MATH, "multiplyHigh", JJ_J));
+                case Op.MULHU -> reg(rs1, rs2, rd, () -> c.invokestatic(CD_MATH, "unsignedMultiplyHigh", JJ_J));
+                case Op.MULHSU -> reg(rs1, rs2, rd, () -> c.invokestatic(CD_INTMATH, "mulhsu", JJ_J));
+                case Op.DIV, Op.DIVU, Op.REM, Op.REMU, Op.DIVW, Op.DIVUW, Op.REMW, Op.REMUW -> {
+                    c.loadConstant(op);
+                    read(rs1);
+                    read(rs2);
+                    c.invokestatic(CD_INTMATH, "divide", IJJ_J);
+                    write(rd);
+                }
+                case Op.ADDIW -> { read(rs1); c.loadConstant(imm); c.ladd(); c.l2i(); c.i2l(); write(rd); }
+                case Op.SLLIW -> shiftWord(rs1, () -> c.loadConstant((int) imm), rd, () -> c.ishl());
+                case Op.SRLIW -> shiftWord(rs1, () -> c.loadConstant((int) imm), rd, () -> c.iushr());
+                case Op.SRAIW -> shiftWord(rs1, () -> c.loadConstant((int) imm), rd, () -> c.ishr());
+                case Op.ADDW -> { reg(rs1, rs2, -1, () -> c.ladd()); c.l2i(); c.i2l(); write(rd); }
+                case Op.SUBW -> { reg(rs1, rs2, -1, () -> c.lsub()); c.l2i(); c.i2l(); write(rd); }
+                case Op.MULW -> { reg(rs1, rs2, -1, () -> c.lmul()); c.l2i(); c.i2l(); write(rd); }
+                case Op.SLLW -> shiftWord(rs1, () -> { read(rs2); c.l2i(); }, rd, () -> c.ishl());
+                case Op.SRLW -> shiftWord(rs1, () -> { read(rs2); c.l2i(); }, rd, () -> c.iushr());
+                case Op.SRAW -> shiftWord(rs1, () -> { read(rs2); c.l2i(); }, rd, () -> c.ishr());
+                case Op.LB, Op.LBU -> load(s, off, rs1, imm, rd, "load8", op == Op.LBU ? 0xffL : 0);
+                case Op.LH, Op.LHU -> load(s, off, rs1, imm, rd, "load16", op == Op.LHU ? 0xffffL : 0);
+                case Op.LW, Op.LWU -> load(s, off, rs1, imm, rd, "load32", op == Op.LWU ? 0xffff_ffffL : 0);
+                case Op.LD -> load(s, off, rs1, imm, rd, "load64", 0);
+                case Op.SB -> store(off, len, rs1, imm, rs2, "store8");
+                case Op.SH -> store(off, len, rs1, imm, rs2, "store16");
+                case Op.SW -> store(off, len, rs1, imm, rs2, "store32");
+                case Op.SD -> store(off, len, rs1, imm, rs2, "store64");
+                case Op.FENCE -> c.invokestatic(CD_VARHANDLE, "fullFence", ConstantDescs.MTD_void);
+                case Op.BEQ, Op.BNE, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU -> {
+                    branch(s, op, rs1, rs2, off + imm);
+                    next(s, len);
+                    return;
+                }
+                case Op.JAL -> {
+                    pcAt(off + len);
+                    write(rd);
+                    jump(s, off + imm);
+                    return;
+                }
+                case Op.JALR -> {
+                    read(rs1);
+                    c.loadConstant(imm);
+                    c.ladd();
+                    c.loadConstant(-2L);
+                    c.land();
+                    c.lstore(TMP);
+                    pcAt(off + len);
+                    write(rd);
+                    c.lload(TMP);
+                    c.lstore(NEXT_PC);
+                    c.goto_(exit);
+                    return;
+                }
+                default -> throw new IllegalStateException("op " + op + " planned but not compilable");
+            }
+            next(s, len);
+        }
+
+        private void imm(int rs1, long imm, int rd, Runnable op) {
+            read(rs1);
+            c.loadConstant(imm);
+            op.run();
+            write(rd);
+        }
+
+        private void reg(int rs1, int rs2, int rd, Runnable op) {
+            read(rs1);
+            read(rs2);
+            op.run();
+            if (rd >= 0) write(rd);
+        }
+
+        private void shiftImm(int rs1, long imm, int rd, Runnable op) {
+            read(rs1);
+            c.loadConstant((int) imm);
+            op.run();
+            write(rd);
+        }
+
+        private void shiftReg(int rs1, int rs2, int rd, Runnable op) {
+            read(rs1);
+            read(rs2);
+            c.l2i();
+            op.run();
+            write(rd);
+        }
+
+        /** 32-bit shift: operand's low word, shift amount pushed by {@code amount}, result sign-extended. */
+        private void shiftWord(int rs1, Runnable amount, int rd, Runnable op) {
+            read(rs1);
+            c.l2i();
+            amount.run();
+            op.run();
+            c.i2l();
+            write(rd);
+        }
+
+        private void unsignedCompare() {
+            c.invokestatic(CD_LONGS, "compareUnsigned", JJ_I);
+        }
+
+        /** Turns a -1/0/1 comparison result into 1 (less) or 0. */
+        private void lessFromCompare(int rd) {
+            c.loadConstant(31);
+            c.iushr();
+            c.i2l();
+            write(rd);
+        }
+
+        private void checkFault(long off, int len, boolean store) {
+            Label ok = c.newLabel();
+            c.aload(HART);
+            c.getfield(CD_HART, "fault", CD_boolean);
+            c.ifeq(ok);
+            if (store) { // cause -1: the store completed and only the block must end
+                Label trap = c.newLabel();
+                c.aload(HART);
+                c.getfield(CD_HART, "pendingCause", CD_int);
+                c.ifge(trap);
+                exitTo(off + len);
+                c.labelBinding(trap);
+            }
+            c.iinc(COUNT, -1); // the faulting instruction did not retire
+            exitTo(off);
+            c.labelBinding(ok);
+        }
+
+        private void load(int s, long off, int rs1, long imm, int rd, String method, long zeroExtendMask) {
+            c.aload(MMU);
+            read(rs1);
+            c.loadConstant(imm);
+            c.ladd();
+            c.invokevirtual(CD_MMU, method, J_J);
+            c.lstore(TMP);
+            checkFault(off, 0, false);
+            c.lload(TMP);
+            if (zeroExtendMask != 0) {
+                c.loadConstant(zeroExtendMask);
+                c.land();
+            }
+            write(rd);
+        }
+
+        private void store(long off, int len, int rs1, long imm, int rs2, String method) {
+            c.aload(MMU);
+            read(rs1);
+            c.loadConstant(imm);
+            c.ladd();
+            read(rs2);
+            c.invokevirtual(CD_MMU, method, JJ_V);
+            checkFault(off, len, true);
+        }
+
+        private void branch(int s, int op, int rs1, int rs2, long target) {
+            Label notTaken = c.newLabel();
+            read(rs1);
+            read(rs2);
+            if (op == Op.BLTU || op == Op.BGEU) unsignedCompare(); else c.lcmp();
+            switch (op) {
+                case Op.BEQ -> c.ifne(notTaken);
+                case Op.BNE -> c.ifeq(notTaken);
+                case Op.BLT, Op.BLTU -> c.ifge(notTaken);
+                default -> c.iflt(notTaken); // BGE, BGEU
+            }
+            jump(s, target);
+            c.labelBinding(notTaken);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package jvisor.jit;
+
+import java.util.ArrayDeque;
+import java.util.BitSet;
+import jvisor.cpu.CodePage;
+import jvisor.cpu.Decoded;
+import jvisor.cpu.Op;
+
+/**
+ * Which instructions of a page a region covers: those reachable from the entry through
+ * fall-through, conditional branches and jal inside the page, stopping at anything the compiler
+ * leaves to the interpreter. Also records the registers read and written.
+ */
+final class RegionPlan {
+    /** Decodes slot {@code s} of a page on demand (0: cannot be decoded here). */
+    interface SlotDecoder { long decode(CodePage page, int s); }
+
+    final int entry;
+    final long[] ops = new long[2048];
+    private final BitSet members = new BitSet(2048);
+    final BitSet used = new BitSet(32), written = new BitSet(32);
+    private int[] sorted;
+
+    private RegionPlan(int entry) { this.entry = entry; }
+
+    static RegionPlan of(long[] pageOps, int entry, int limit, SlotDecoder decoder, CodePage page) {
+        RegionPlan p = new RegionPlan(entry);
+        ArrayDeque<Integer> work = new ArrayDeque<>();
+        work.add(entry);
+        int count = 0;
+        while (!work.isEmpty() && count < limit) {
+            int s = work.poll();
+            if (s < 0 || s >= 2048 || p.members.get(s)) continue;
+            long d = decoder.decode(page, s);
+            if (d == 0 || !compilable(Decoded.op(d))) continue;
+            p.members.set(s);
+            p.ops[s] = d;
+            count++;
+            p.noteRegisters(d);
+            int op = Decoded.op(d), len = Decoded.length(d);
+            long target = 2L * s + Decoded.imm(d);
+            switch (op) {
+                case Op.JALR -> { }
+                case Op.JAL -> { if (target >= 0 && target < 4096) work.add((int) (target >> 1)); }
+                case Op.BEQ, Op.BNE, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU -> {
+                    work.add(s + len / 2);
+                    if (target >= 0 && target < 4096) work.add((int) (target >> 1));
+                }
+                default -> work.add(s + len / 2);
+            }
+        }
+        if (!p.members.get(entry)) return null;
+        p.sorted = p.members.stream().toArray();
+        return p;
+    }
+
+    static boolean compilable(int op) {
+        return op >= Op.LUI && op <= Op.REMUW || op == Op.FENCE || op == Op.LI || op == Op.MV;
+    }
+
+    private void noteRegisters(long d) {
+        int op = Decoded.op(d), rd = Decoded.rd(d), rs1 = Decoded.rs1(d), rs2 = Decoded.rs2(d);
+        boolean readsRs2 = op >= Op.BEQ && op <= Op.BGEU || op >= Op.SB && op <= Op.SD
+                || op >= Op.ADD && op <= Op.AND || op >= Op.ADDW && op <= Op.REMUW;
+        boolean readsRs1 = op != Op.LUI && op != Op.AUIPC && op != Op.JAL && op != Op.LI && op != Op.FENCE;
+        boolean writesRd = !(op >= Op.BEQ && op <= Op.BGEU || op >= Op.SB && op <= Op.SD || op == Op.FENCE);
+        if (readsRs1 && rs1 != 0) used.set(rs1);
+        if (readsRs2 && rs2 != 0) used.set(rs2);
+        if (writesRd && rd != 0 && rd != Decoded.SINK) {
+            used.set(rd); // loaded at entry too: an exit before the write stores the original back
+            written.set(rd);
+        }
+    }
+
+    boolean contains(int slot) { return members.get(slot); }
+
+    int[] slots() { return sorted; }
+
+    /** The region slot laid out after {@code s}, or -1. */
+    int nextSlotAfter(int s) {
+        return members.nextSetBit(s + 1);
+    }
+}

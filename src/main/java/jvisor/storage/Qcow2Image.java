@@ -1,0 +1,62 @@
+package jvisor.storage;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Opening and creating qcow2 images: the header, then the backing chain, then the disk. */
+public final class Qcow2Image {
+    /** Cluster size of images jvisor creates: 64 KiB, qemu-img's default. */
+    public static final int CLUSTER_BITS = 16;
+
+    private Qcow2Image() {}
+
+    /** Opens a qcow2 image and, read-only, the backing files it names. */
+    public static Qcow2Disk open(Path path, boolean readOnly) throws IOException {
+        return open(path, readOnly, new java.util.ArrayList<>(List.of(path.toRealPath())));
+    }
+
+    static Qcow2Disk open(Path path, boolean readOnly, List<Path> chain) throws IOException {
+        ImageFile f = ImageFile.open(path, readOnly);
+        Disk backing = null;
+        try {
+            Qcow2Header h = Qcow2Header.read(f);
+            if (h.backingFile != null) {
+                if (h.backingFile.indexOf('\0') >= 0) throw new IOException(path + ": corrupt image: backing file name contains NUL");
+                Path b = Path.of(h.backingFile);
+                if (!b.isAbsolute() && path.toAbsolutePath().getParent() != null) b = path.toAbsolutePath().getParent().resolve(b);
+                if (!Files.isRegularFile(b)) throw new IOException(path + ": backing file " + h.backingFile + " not found");
+                String fmt = h.backingFormat != null ? h.backingFormat : DiskSpec.probe(b);
+                backing = DiskSpec.open(b, fmt, true, chain);
+            }
+            return Qcow2Disk.open(f, h, backing);
+        } catch (IOException | RuntimeException e) {
+            f.close();
+            if (backing != null) backing.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates an empty qcow2 image of {@code size} bytes rounded up to whole sectors, as qemu-img
+     * does (an overlay if {@code backing} is not null).
+     */
+    public static void create(Path path, long size, Path backing, String backingFormat) throws IOException {
+        Files.deleteIfExists(path);
+        Files.createFile(path);
+        try (ImageFile f = ImageFile.open(path, false)) {
+            Qcow2Header.create(f, (size + 511) & ~511L, CLUSTER_BITS, backing == null ? null : backing.toString(), backingFormat);
+        }
+    }
+
+    /** Creates an overlay at {@code path} over the open disk {@code base} and opens it writable. */
+    static Qcow2Disk createOverlay(Path path, Disk base) throws IOException {
+        try (ImageFile f = ImageFile.open(path, false)) {
+            Qcow2Header.create(f, base.size(), CLUSTER_BITS, Path.of(base.name()).toAbsolutePath().toString(),
+                    base instanceof Qcow2Disk ? "qcow2" : "raw");
+        }
+        ImageFile f = ImageFile.open(path, false);
+        return Qcow2Disk.open(f, Qcow2Header.read(f), base);
+    }
+}

@@ -1,0 +1,70 @@
+package jvisor.images;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DebArchiveTest {
+    @TempDir Path dir;
+
+    private static Map<String, byte[]> read(Path deb) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        DebArchive.read(deb, null, (path, entry, in) -> {
+            if (entry.isFile()) files.put(path, in.readAllBytes());
+        });
+        return files;
+    }
+
+    @Test
+    void readsTheDataTarballOfADebBuiltInJava() throws IOException {
+        byte[] busybox = TestDebs.busybox("[", "ash");
+        Path deb = Files.write(dir.resolve("t.deb"), TestDebs.deb(Map.of("usr/bin/busybox", busybox,
+                "usr/share/doc/busybox-static/copyright", "text".getBytes(StandardCharsets.US_ASCII))));
+        Map<String, byte[]> files = read(deb);
+        assertEquals(2, files.size());
+        assertArrayEquals(busybox, files.get("usr/bin/busybox"));
+    }
+
+    @Test
+    void readsADebBuiltByDpkgDeb() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/dpkg-deb")), "dpkg-deb not installed");
+        Path root = dir.resolve("pkg");
+        Files.createDirectories(root.resolve("DEBIAN"));
+        Files.writeString(root.resolve("DEBIAN/control"), "Package: jvisor-test\nVersion: 1.0-1\nArchitecture: riscv64\n"
+                + "Maintainer: jvisor <jvisor@example.org>\nDescription: test\n");
+        Files.createDirectories(root.resolve("usr/lib/modules/6.12.1/kernel"));
+        byte[] ko = TestDebs.module("name=m", "depends=");
+        Files.write(root.resolve("usr/lib/modules/6.12.1/kernel/m.ko"), ko);
+        Path deb = dir.resolve("t.deb");
+        Process p = new ProcessBuilder("dpkg-deb", "-Zxz", "--root-owner-group", "--build", root.toString(), deb.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertArrayEquals(ko, read(deb).get("usr/lib/modules/6.12.1/kernel/m.ko"));
+    }
+
+    @Test
+    void zstdIsRefusedClearly() throws IOException {
+        Path deb = Files.write(dir.resolve("z.deb"), TestDebs.deb(Map.of("a", new byte[1]), "data.tar.zst"));
+        IOException e = assertThrows(IOException.class, () -> read(deb));
+        assertTrue(e.getMessage().contains("data.tar.zst") && e.getMessage().contains("data.tar.xz"), e.getMessage());
+    }
+
+    @Test
+    void notADebIsRefused() throws IOException {
+        Path deb = Files.write(dir.resolve("n.deb"), "!<arch>\n".getBytes(StandardCharsets.US_ASCII));
+        IOException e = assertThrows(IOException.class, () -> read(deb));
+        assertTrue(e.getMessage().contains("no data.tar member"), e.getMessage());
+    }
+}

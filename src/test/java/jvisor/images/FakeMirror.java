@@ -1,0 +1,170 @@
+package jvisor.images;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A Debian mirror on 127.0.0.1 for tests: serves files from memory, honours Range requests (unless
+ * told not to), logs what was asked, and can cut a response off midway to act out a dropped
+ * connection. {@link #debianLike} fills it with a tiny signed trixie/riscv64 archive.
+ */
+final class FakeMirror implements AutoCloseable {
+    static final String KERNEL = "linux-image-6.12.9+deb13-riscv64";
+    static final String RELEASE = "6.12.9+deb13-riscv64";
+
+    private final HttpServer server;
+    private final Map<String, byte[]> files = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> drops = new ConcurrentHashMap<>();
+    private final List<String> requests = Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean ignoreRange;
+
+    FakeMirror() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", this::serve);
+        server.start();
+    }
+
+    String url() { return "http://127.0.0.1:" + server.getAddress().getPort() + "/debian"; }
+
+    void put(String path, byte[] content) { files.put(path, content); }
+
+    byte[] get(String path) { return files.get(path); }
+
+    /** The next {@code times} responses for {@code path} stop after half the content. */
+    void dropMidway(String path, int times) { drops.put(path, new AtomicInteger(times)); }
+
+    void ignoreRange(boolean ignore) { ignoreRange = ignore; }
+
+    /** Requests so far as "PATH" or "PATH range=bytes=N-". */
+    List<String> requests() { synchronized (requests) { return List.copyOf(requests); } }
+
+    private void serve(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath().replaceFirst("^/debian/", "");
+        String range = ex.getRequestHeaders().getFirst("Range");
+        requests.add(path + (range != null ? " range=" + range : ""));
+        byte[] body = files.get(path);
+        if (body == null) {
+            ex.sendResponseHeaders(404, -1);
+            ex.close();
+            return;
+        }
+        int from = 0;
+        if (range != null && !ignoreRange && range.startsWith("bytes=") && range.endsWith("-")) {
+            from = Integer.parseInt(range.substring(6, range.length() - 1));
+            if (from >= body.length) {
+                ex.sendResponseHeaders(416, -1);
+                ex.close();
+                return;
+            }
+            ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+        }
+        ex.sendResponseHeaders(from > 0 ? 206 : 200, body.length - from);
+        AtomicInteger drop = drops.get(path);
+        boolean cut = drop != null && drop.getAndDecrement() > 0;
+        OutputStream out = ex.getResponseBody();
+        if (cut) {
+            out.write(body, from, (body.length - from) / 2);
+            out.flush();
+            // a handler that fails makes HttpServer close the connection: the client sees it cut short
+            throw new IOException("connection dropped on purpose");
+        }
+        out.write(body, from, body.length - from);
+        ex.close();
+    }
+
+    @Override
+    public void close() { server.stop(0); }
+
+    // ---- a tiny signed Debian archive ----
+
+    /** Paths of the archive's .debs, by package name. */
+    final Map<String, String> pool = new LinkedHashMap<>();
+
+    /**
+     * Fills this mirror with dists/trixie/{InRelease, main/binary-riscv64/Packages.xz} and three
+     * packages: the kernel (reached through linux-image-riscv64), busybox-static and opensbi.
+     */
+    FakeMirror debianLike(TestKeys keys) throws IOException {
+        String mods = "usr/lib/modules/" + RELEASE + "/";
+        Map<String, byte[]> kernel = new LinkedHashMap<>();
+        kernel.put("boot/vmlinux-" + RELEASE, "RISCV kernel image".getBytes(StandardCharsets.US_ASCII));
+        kernel.put(mods + "modules.builtin", "kernel/drivers/char/virtio_console.ko\n".getBytes(StandardCharsets.US_ASCII));
+        kernel.put(mods + "kernel/drivers/virtio/virtio_mmio.ko.xz",
+                TestDebs.xz(TestDebs.module("name=virtio_mmio", "depends=")));
+        kernel.put(mods + "kernel/fs/ext4/ext4.ko.xz", TestDebs.xz(TestDebs.module("softdep=pre: crypto-crc32c",
+                "depends=jbd2,mbcache", "name=ext4")));
+        kernel.put(mods + "kernel/fs/jbd2/jbd2.ko.xz", TestDebs.xz(TestDebs.module("name=jbd2", "depends=mbcache")));
+        kernel.put(mods + "kernel/fs/mbcache.ko.xz", TestDebs.xz(TestDebs.module("name=mbcache", "depends=")));
+        kernel.put(mods + "kernel/drivers/char/hw_random/virtio-rng.ko", TestDebs.module("name=virtio_rng", "depends="));
+        String[][] more = {{"drivers/block/virtio_blk", ""}, {"drivers/net/virtio_net", "net_failover"},
+            {"drivers/net/net_failover", "failover"}, {"net/core/failover", ""}, {"net/9p/9pnet_virtio", "9pnet"},
+            {"net/9p/9pnet", "netfs"}, {"fs/netfs/netfs", ""}, {"fs/9p/9p", "9pnet,netfs"}, {"crypto/crc32c_generic", ""}};
+        for (String[] m : more) {
+            String name = m[0].substring(m[0].lastIndexOf('/') + 1);
+            kernel.put(mods + "kernel/" + m[0] + ".ko.xz", TestDebs.xz(TestDebs.module("name=" + name, "depends=" + m[1])));
+        }
+        kernel.put(mods + "kernel/drivers/unrelated.ko.xz", TestDebs.xz(TestDebs.module("name=unrelated", "depends=")));
+        addPackage(KERNEL, "6.12.9-1", TestDebs.deb(kernel));
+        String[] applets = {"[", "[[", "ash", "cat", "cttyhack", "echo", "grep", "hostname", "ip", "ls", "md5sum", "modprobe",
+                "mount", "poweroff", "seq", "setsid", "sh", "sleep", "udhcpc", "uname", "wc"};
+        addPackage("busybox-static", "1:1.37.0-6", TestDebs.deb(Map.of("usr/bin/busybox", TestDebs.busybox(applets))));
+        addPackage("opensbi", "1.6-1", TestDebs.deb(Map.of("usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
+                "OpenSBI firmware".getBytes(StandardCharsets.US_ASCII))));
+        publish(keys, "linux-image-riscv64", "6.12.9-1", KERNEL + " (= 6.12.9-1)");
+        return this;
+    }
+
+    private final Map<String, String> stanzas = new LinkedHashMap<>();
+
+    private void addPackage(String name, String version, byte[] deb) {
+        String file = name + "_" + version.replaceFirst("^[0-9]+:", "") + "_riscv64.deb"; // no epoch, as in Debian
+        String path = "pool/main/" + name.charAt(0) + "/" + name + "/" + file;
+        put(path, deb);
+        pool.put(name, path);
+        stanzas.put(name, stanza(name, version, "", path, deb));
+    }
+
+    private static String stanza(String name, String version, String depends, String path, byte[] deb) {
+        return "Package: " + name + "\nVersion: " + version + "\nArchitecture: riscv64\n"
+                + (depends.isEmpty() ? "" : "Depends: " + depends + "\n")
+                + "Description: test package\n continued description line\n .\n more\n"
+                + "Filename: " + path + "\nSize: " + deb.length + "\nSHA256: " + Downloader.sha256(deb) + "\n";
+    }
+
+    /** Writes the Packages index and a signed InRelease for what the archive holds now. */
+    void publish(TestKeys keys, String meta, String metaVersion, String metaDepends) throws IOException {
+        publishWithExtra(keys, "", meta, metaVersion, metaDepends);
+    }
+
+    /** Like {@link #publish}, with one more stanza ({@code extra}) in the index. */
+    void publishWithExtra(TestKeys keys, String extra, String meta, String metaVersion, String metaDepends) throws IOException {
+        StringBuilder packages = new StringBuilder();
+        for (String s : stanzas.values()) packages.append(s).append('\n');
+        if (!extra.isEmpty()) packages.append(extra).append('\n');
+        packages.append(stanza(meta, metaVersion, metaDepends, "pool/main/l/meta.deb", new byte[0]));
+        byte[] plain = packages.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] xz = TestDebs.xz(plain);
+        put("dists/trixie/main/binary-riscv64/Packages.xz", xz);
+        String release = "Origin: Debian\nSuite: stable\nCodename: trixie\nDate: Sat, 21 Nov 2026 09:15:44 UTC\n"
+                + "Architectures: all riscv64\nComponents: main\nSHA256:\n"
+                + " " + Downloader.sha256(plain) + " " + plain.length + " main/binary-riscv64/Packages\n"
+                + " " + Downloader.sha256(xz) + " " + xz.length + " main/binary-riscv64/Packages.xz\n";
+        put("dists/trixie/InRelease", keys.clearSign(release));
+    }
+
+    /** The number of requests for {@code path} so far. */
+    long count(String path) {
+        return requests().stream().filter(r -> r.equals(path) || r.startsWith(path + " ")).count();
+    }
+}

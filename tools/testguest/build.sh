@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds the Linux guest that jvisor's whole-system tests boot (src/test/java/jvisor/testing/LinuxGuest.java):
+# Debian trixie's riscv64 kernel, busybox, e2fsprogs' mke2fs, and the virtio modules in an initramfs
+# whose /init loads the modules named by jvisor.modules=a,b,c on the kernel command line (modprobe
+# resolves their dependencies) and then runs a shell on the console.
+#
+# Module signatures are stripped: checking them costs seconds per module in an emulated guest.
+#
+# Usage: tools/testguest/build.sh [OUTDIR]   (default: $JVISOR_TESTGUEST or ~/.cache/jvisor/testguest)
+# Produces OUTDIR/vmlinux and OUTDIR/initrd.gz. Needs apt-get, dpkg-deb, cpio, gzip and xz, and
+# network access to deb.debian.org the first time (the .deb files are kept in OUTDIR/debs).
+set -euo pipefail
+out="${1:-${JVISOR_TESTGUEST:-$HOME/.cache/jvisor/testguest}}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+[ -f "$out/vmlinux" ] && [ -f "$out/initrd.gz" ] && [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ] && exit 0
+
+apt_dir="$out/apt"
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$out/debs"
+echo 'deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main' \
+  > "$apt_dir/sources.list"
+A=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$apt_dir/lists"
+   -o "Dir::Cache=$apt_dir/cache" -o APT::Architecture=riscv64 -o APT::Architectures=riscv64 -q)
+if ! ls "$out"/debs/linux-image-*.deb >/dev/null 2>&1; then
+  apt-get "${A[@]}" update
+  kernel_pkg="$(apt-cache "${A[@]}" depends linux-image-riscv64 | sed -n 's/^ *Depends: \(linux-image-6[^ ]*\)$/\1/p' | head -1)"
+  (cd "$out/debs" && apt-get "${A[@]}" download "$kernel_pkg" busybox-static e2fsprogs libext2fs2t64 libcom-err2 \
+    libblkid1 libuuid1 libss2 libc6)
+fi
+
+x="$out/x"
+root="$out/root"
+rm -rf "$x" "$root"
+mkdir -p "$x"
+for deb in "$out"/debs/*.deb; do dpkg-deb -x "$deb" "$x"; done
+kver="$(basename "$(ls -d "$x"/usr/lib/modules/*)")"
+cp "$x/boot/vmlinux-$kver" "$out/vmlinux"
+
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,run,etc,usr/sbin,usr/lib/riscv64-linux-gnu}
+ln -s usr/lib "$root/lib"
+cp "$x/usr/bin/busybox" "$root/bin/busybox"
+cp "$x/usr/sbin/mke2fs" "$root/usr/sbin/mke2fs"
+cp "$x/etc/mke2fs.conf" "$root/etc/mke2fs.conf"
+cp -a "$x"/usr/lib/riscv64-linux-gnu/{ld-linux-riscv64-lp64d.so.1,libc.so.6,libext2fs.so.2*,libe2p.so.2*,libcom_err.so.2*,libblkid.so.1*,libuuid.so.1*} \
+  "$root/usr/lib/riscv64-linux-gnu/"
+cp -a "$x/usr/lib/ld-linux-riscv64-lp64d.so.1" "$root/usr/lib/" 2>/dev/null || \
+  ln -s riscv64-linux-gnu/ld-linux-riscv64-lp64d.so.1 "$root/usr/lib/ld-linux-riscv64-lp64d.so.1"
+
+# The modules the tests may ask for, with what they depend on.
+kmods="$x/usr/lib/modules/$kver/kernel"
+mods="$root/usr/lib/modules/$kver"
+mkdir -p "$mods"
+wanted="drivers/virtio/virtio_mmio drivers/char/hw_random/virtio-rng drivers/block/virtio_blk
+  net/core/failover drivers/net/net_failover drivers/net/virtio_net
+  lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4
+  fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p"
+: > "$mods/modules.dep"
+for m in $wanted; do
+  name="$(basename "$m")"
+  xz -dc "$kmods/$m.ko.xz" > "$mods/$name.ko"
+  f="$mods/$name.ko"
+  if tail -c 28 "$f" | grep -q 'Module signature appended'; then
+    siglen="$(tail -c 32 "$f" | head -c 4 | od -An -tu1 | awk '{print $1*16777216 + $2*65536 + $3*256 + $4}')"
+    truncate -s $(( $(stat -c %s "$f") - 28 - 12 - siglen )) "$f"
+  fi
+  deps="$(grep -a -o 'depends=[a-z0-9_,-]*' "$f" | head -1 | sed 's/depends=//; s/,/ /g')"
+  line="$name.ko:"
+  for d in $deps; do line="$line $d.ko"; done
+  echo "$line" >> "$mods/modules.dep"
+done
+# busybox modprobe wants every dependency listed, deepest last (modules.dep order)
+awk -F: '{ deps[$1] = $2 } END {
+  for (m in deps) {
+    out = ""; todo = deps[m]
+    while (todo != "") {
+      n = split(todo, a, " "); todo = ""
+      for (i = 1; i <= n; i++) if (index(out " ", " " a[i] " ") == 0) { out = out " " a[i]; todo = todo " " deps[a[i]] }
+    }
+    print m ":" out
+  } }' "$mods/modules.dep" | sort > "$mods/modules.dep.full"
+mv "$mods/modules.dep.full" "$mods/modules.dep"
+
+cat > "$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in $(sed -n 's/.*jvisor\.modules=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' '); do
+  modprobe "$m" || echo "jvisor-test: modprobe $m failed"
+done
+echo "jvisor-test-ready"
+exec sh
+INIT
+chmod 755 "$root/init"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz.tmp"
+mv "$out/initrd.gz.tmp" "$out/initrd.gz"
+rm -rf "$x" "$root"
+echo "test guest: $out/vmlinux, $out/initrd.gz (linux $kver)"
