@@ -229,8 +229,16 @@ final class Interpreter {
         if (++heat[slot] != h.jit.threshold() || Decoded.op(cp.ops[slot]) == Op.REGION) return;
         Region r = h.jit.compile(cp, slot);
         if (r == null) return;
-        if (cp.regions == null) cp.regions = new Region[DecodeCache.SLOTS];
-        cp.regions[slot] = r;
+        Region[] regions = cp.regions;
+        if (regions == null) {
+            // Harts compiling in the same page at once must share one array, or one's region is
+            // lost while its slot already says REGION, and every hart retries that slot forever.
+            synchronized (cp) {
+                regions = cp.regions;
+                if (regions == null) cp.regions = regions = new Region[DecodeCache.SLOTS];
+            }
+        }
+        regions[slot] = r;
         VarHandle.releaseFence(); // other harts sharing the page must see the region before the op
         cp.ops[slot] = Op.REGION | cp.ops[slot] & Decoded.COMPRESSED;
     }

@@ -135,7 +135,8 @@ class MultiHartTest {
     @Test
     void rewrittenCodeIsSeenAfterFenceI() throws Exception {
         // Hart 0 rewrites "func" (li a0, ROUND; ret) each round; hart 1 waits for the round, runs
-        // fence.i, calls func and reports what it returned.
+        // fence.i, calls func, reports what it returned and wakes hart 0 with a CLINT software
+        // interrupt. Hart 0 waits in wfi, so its instruction budget lasts however slow hart 1 is.
         int rounds = 200;
         var r = run("""
                   csrr s0, mhartid
@@ -154,6 +155,9 @@ class MultiHartTest {
                   sd a0, 0(s3)
                   fence rw, w
                   sd s2, 0(s4)
+                  li t0, 0x2000000       # msip of hart 0
+                  li t1, 1
+                  sw t1, 0(t0)
                   addi s2, s2, 1
                   li t0, %1$d
                   bne s2, t0, 1b
@@ -162,6 +166,8 @@ class MultiHartTest {
                   j park
 
                 writer:
+                  li t0, 8               # mie.MSIE (mstatus.MIE stays 0: wfi wakes, no trap)
+                  csrw mie, t0
                   jal ra, func           # let hart 0 decode the old code too
                   la s1, flag
                   la s3, result
@@ -177,8 +183,12 @@ class MultiHartTest {
                   fence w, w
                   sd s2, 0(s1)
                 3:ld t0, 0(s4)
-                  bne t0, s2, 3b
-                  fence r, r
+                  beq t0, s2, 4f
+                  wfi
+                  li t0, 0x2000000       # clear our msip, then look again
+                  sw zero, 0(t0)
+                  j 3b
+                4:fence r, r
                   ld t0, 0(s3)
                   bne t0, s2, wrong
                   addi s2, s2, 1
