@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("system")
 class LinuxBlockTest {
     static final List<String> MODULES = List.of("virtio_blk", "crc32c_generic", "ext4");
-    static final Duration BOOT = Duration.ofMinutes(5), LONG = Duration.ofMinutes(15);
+    static final Duration BOOT = Duration.ofMinutes(10), LONG = Duration.ofMinutes(15); // generous: a loaded host is slow
 
     @TempDir Path dir;
 
