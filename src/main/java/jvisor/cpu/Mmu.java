@@ -91,7 +91,7 @@ public final class Mmu {
     public long load64(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn && (va & 0xfff) <= 0xff8) return ram.getLong(t[i + 1] + (va & 0xfff));
         return loadSlow(va, 8);
     }
@@ -100,7 +100,7 @@ public final class Mmu {
     public long load32(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn && (va & 0xfff) <= 0xffc) return ram.getInt(t[i + 1] + (va & 0xfff));
         return (int) loadSlow(va, 4);
     }
@@ -109,7 +109,7 @@ public final class Mmu {
     public long load16(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn && (va & 0xfff) <= 0xffe) return ram.getShort(t[i + 1] + (va & 0xfff));
         return (short) loadSlow(va, 2);
     }
@@ -118,7 +118,7 @@ public final class Mmu {
     public long load8(long va) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn) return ram.getByte(t[i + 1] + (va & 0xfff));
         return (byte) loadSlow(va, 1);
     }
@@ -128,7 +128,7 @@ public final class Mmu {
     public void store64(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn && (va & 0xfff) <= 0xff8) ram.putLong(t[i + 1] + (va & 0xfff), v);
         else storeSlow(va, 8, v);
     }
@@ -136,7 +136,7 @@ public final class Mmu {
     public void store32(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn && (va & 0xfff) <= 0xffc) ram.putInt(t[i + 1] + (va & 0xfff), (int) v);
         else storeSlow(va, 4, v);
     }
@@ -144,7 +144,7 @@ public final class Mmu {
     public void store16(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn && (va & 0xfff) <= 0xffe) ram.putShort(t[i + 1] + (va & 0xfff), (short) v);
         else storeSlow(va, 2, v);
     }
@@ -152,7 +152,7 @@ public final class Mmu {
     public void store8(long va, long v) {
         long vpn = va >>> 12;
         long[] t = storeTlb;
-        int i = (int) vpn << 1 & t.length - 2;
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn) ram.putByte(t[i + 1] + (va & 0xfff), (byte) v);
         else storeSlow(va, 1, v);
     }
@@ -166,7 +166,7 @@ public final class Mmu {
     CodePage fetchPage(long pc) {
         long vpn = pc >>> 12;
         long[] t = fetchTlb;
-        int i = Tlb.slot(vpn);
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn) {
             fetchPageOff = t[i + 1];
             return decoded.page(fetchPageOff, hart);
@@ -277,7 +277,7 @@ public final class Mmu {
         // store entries, so the caller's afterAtomicStore still sees every store to them.
         long vpn = va >>> 12;
         long[] t = access == LOAD ? loadTlb : storeTlb;
-        int i = Tlb.slot(vpn);
+        int i = Tlb.slot(t, vpn);
         if (t[i] == vpn) return t[i + 1] + (va & 0xfff);
         long pa = translate(va, access, dataPriv);
         if (pa == -1) return -1;

@@ -11,8 +11,6 @@ import java.util.Arrays;
  */
 final class Tlb {
     static final int BITS = 8, SIZE = 1 << BITS;
-    /** Index mask for {@code 2 * (vpn & (SIZE - 1))}: the slot of a tag; the offset follows it. */
-    static final int SLOT_MASK = (SIZE - 1) << 1;
     private static final long INVALID = -1;
 
     final long[] load = new long[2 * SIZE];
@@ -27,10 +25,14 @@ final class Tlb {
 
     Tlb() { flush(); }
 
-    static int slot(long vpn) { return (int) vpn << 1 & SLOT_MASK; }
+    /**
+     * Index of the tag for {@code vpn} in {@code table}; the offset follows it. Masking with the
+     * table's own length lets C2 prove both accesses in bounds.
+     */
+    static int slot(long[] table, long vpn) { return (int) vpn << 1 & table.length - 2; }
 
     static void put(long[] table, long vpn, long pageOff) {
-        int i = slot(vpn);
+        int i = slot(table, vpn);
         table[i] = vpn;
         table[i + 1] = pageOff;
     }
@@ -48,7 +50,7 @@ final class Tlb {
      */
     void flushPage(long vpn) {
         if (superpageSpan == 0) {
-            int i = slot(vpn);
+            int i = slot(load, vpn); // the three tables have one size
             if (load[i] == vpn) load[i] = INVALID;
             if (store[i] == vpn) store[i] = INVALID;
             if (fetch[i] == vpn) fetch[i] = INVALID;
