@@ -38,7 +38,7 @@ public final class LinuxGuest implements AutoCloseable {
     private volatile Machine machine;
     private volatile Machine.Outcome outcome;
     private volatile Throwable failure;
-    private int boots;
+    private int bootSearchFrom; // console offset after the last boot's ready line
 
     /** The directory holding vmlinux and initrd.gz. */
     public static Path dir() {
@@ -98,8 +98,10 @@ public final class LinuxGuest implements AutoCloseable {
 
     /** Waits for the (next) boot to reach the shell. */
     public void awaitBoot(Duration timeout) {
-        boots++;
-        console.await(Pattern.compile("^" + READY + "\\r?$", Pattern.MULTILINE), boots, timeout, this);
+        // The whole line, newline included: the shell's echo of later typing may follow the
+        // ready text before its newline, so an end-of-text match could later stop matching.
+        Pattern ready = Pattern.compile("^" + READY + "\\r?\\n", Pattern.MULTILINE);
+        bootSearchFrom = console.await(ready, 1, timeout, this, bootSearchFrom).end();
     }
 
     /** What a command printed and its exit status. */
