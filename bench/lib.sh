@@ -41,7 +41,12 @@ open(doc, "w").write(text[:a] + "\n" + body.rstrip() + "\n" + text[b:])
 PY
 }
 
-machine_line() {
+# "Machine: cores, CPU model, memory; JDK version" (no final period)
+host_line() {
   echo "Machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB;" \
-       "$("$JAVA_HOME/bin/java" -version 2>&1 | head -1); $(qemu-system-riscv64 --version | head -1); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+       "$("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
+}
+
+machine_line() {
+  echo "$(host_line); $(qemu-system-riscv64 --version | head -1); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
 }
