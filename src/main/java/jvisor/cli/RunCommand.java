@@ -98,12 +98,7 @@ final class RunCommand implements Callable<Integer> {
                     long nanos = System.nanoTime() - start;
                     long cpuNanos = CPU.getCurrentThreadCpuTime() - cpuStart;
                     console.detach();
-                    if (stats) {
-                        long insns = machine.hart(0).instret();
-                        System.err.printf("jvisor: %d instructions in %.3f s: %.1f MIPS"
-                                        + " (boot hart thread: %.3f s of CPU, %.1f MIPS per CPU second)%n",
-                                insns, nanos / 1e9, insns * 1e3 / nanos, cpuNanos / 1e9, insns * 1e3 / cpuNanos);
-                    }
+                    if (stats) printStats(machine, nanos, cpuNanos);
                     if (!outcome.reboot()) return outcome.status();
                 }
             }
@@ -157,5 +152,24 @@ final class RunCommand implements Callable<Integer> {
             throw new Main.UsageError(option + " " + file + ": no such readable file");
         }
         return Files.readAllBytes(file);
+    }
+
+    /** The --stats lines: instructions retired by all harts, speed, and how much ran compiled. */
+    private static void printStats(Machine machine, long nanos, long cpuNanos) {
+        long insns = 0, boot = machine.hart(0).instret(), runs = 0, compiled = 0;
+        for (int i = 0; i < machine.hartCount(); i++) {
+            jvisor.cpu.Hart h = machine.hart(i);
+            insns += h.instret();
+            runs += h.regionRuns();
+            compiled += h.regionRetired();
+        }
+        System.err.printf("jvisor: %d instructions in %.3f s: %.1f MIPS (boot hart: %d instructions, %.3f s of"
+                + " thread CPU, %.1f MIPS per CPU second)%n", insns, nanos / 1e9, insns * 1e3 / nanos, boot,
+                cpuNanos / 1e9, boot * 1e3 / cpuNanos);
+        if (runs > 0) {
+            System.err.printf("jvisor: %.1f%% of instructions in %d compiled-region runs (%.1f per run), %d regions"
+                    + " compiled%n", 100.0 * compiled / insns, runs, (double) compiled / runs,
+                    jvisor.jit.RegionCompiler.compiledCount());
+        }
     }
 }

@@ -44,6 +44,8 @@ public final class Hart {
     public Jit jit;
     /** Instructions the last {@link Region} run retired. */
     int jitRetired;
+    /** Statistics: compiled region runs and the instructions they retired. */
+    long regionRuns, regionRetired;
 
     /** Answers ecalls in Java when set (built-in SBI); null means every ecall traps. */
     public EnvironmentCall environmentCall;
@@ -112,6 +114,12 @@ public final class Hart {
     // ---- counters ----
 
     public long instret() { return instret; }
+
+    /** How many times compiled regions ran on this hart. */
+    public long regionRuns() { return regionRuns; }
+
+    /** Instructions retired inside compiled regions on this hart. */
+    public long regionRetired() { return regionRetired; }
 
     void setInstret(long v) { instret = v - 1; } // the writing instruction's own retirement follows
 

@@ -162,8 +162,10 @@ final class Interpreter {
                 case Op.REGION -> {
                     Region r = cp.regions == null ? null : cp.regions[slot];
                     if (r == null) { n--; status = REGION_END; break loop; } // not yet visible to this hart: retry
-                    long next = r.run(x, m, h, pc & ~0xfffL);
+                    long next = r.run(x, m, h, pc);
                     n += h.jitRetired - 1;
+                    h.regionRuns++;
+                    h.regionRetired += h.jitRetired;
                     pc = next;
                     if (h.fault) {
                         if (h.pendingCause >= 0) { status = REGION_TRAP; break loop; }
@@ -188,7 +190,7 @@ final class Interpreter {
             case Hart.OK -> {
                 h.pc = pc;
                 h.instret += n - counted;
-                if (h.jit != null && pc >>> 12 == pageVpn) profile(h, cp, (int) (pc >>> 1) & (DecodeCache.SLOTS - 1));
+                if (h.jit != null && pc >>> 12 == pageVpn) profile(h, cp, slot(pc));
                 return Hart.OK;
             }
             case REGION_END -> { h.pc = pc; h.instret += n - counted; return Hart.OK; }
@@ -222,13 +224,15 @@ final class Interpreter {
         }
     }
 
+    private static int slot(long pc) { return (int) (pc >>> 1) & (DecodeCache.SLOTS - 1); }
+
     /** Counts a sample at {@code slot}; compiles a region there once it is hot. */
     private static void profile(Hart h, CodePage cp, int slot) {
         byte[] heat = cp.heat;
         if (heat == null) cp.heat = heat = new byte[DecodeCache.SLOTS];
         if (++heat[slot] != h.jit.threshold() || Decoded.op(cp.ops[slot]) == Op.REGION) return;
-        Region r = h.jit.compile(cp, slot);
-        if (r == null) return;
+        Jit.Compiled c = h.jit.compile(cp, slot);
+        if (c == null) return;
         Region[] regions = cp.regions;
         if (regions == null) {
             // Harts compiling in the same page at once must share one array, or one's region is
@@ -238,9 +242,11 @@ final class Interpreter {
                 if (regions == null) cp.regions = regions = new Region[DecodeCache.SLOTS];
             }
         }
-        regions[slot] = r;
-        VarHandle.releaseFence(); // other harts sharing the page must see the region before the op
-        cp.ops[slot] = Op.REGION | cp.ops[slot] & Decoded.COMPRESSED;
+        // Each entry slot of the region becomes a REGION op, unless an older region has it already.
+        long[] ops = cp.ops;
+        for (int s : c.slots()) if (regions[s] == null && Decoded.op(ops[s]) != Op.REGION) regions[s] = c.region();
+        VarHandle.releaseFence(); // other harts sharing the page must see the regions before the ops
+        for (int s : c.slots()) if (regions[s] == c.region()) ops[s] = Op.REGION | ops[s] & Decoded.COMPRESSED;
     }
 
     /** Decodes the instruction at {@code pc} and caches it, unless it straddles two pages. Returns 0 on a fetch fault. */

@@ -10,5 +10,11 @@ public interface Jit {
     int threshold();
 
     /** Compiles code starting at {@code slot} of {@code page}, or returns null if nothing there is compilable. */
-    Region compile(CodePage page, int slot);
+    Compiled compile(CodePage page, int slot);
+
+    /**
+     * A compiled region and the slots it can be entered at: its first instruction and the return
+     * sites of the calls in it (code reached by a return rarely starts where a region does).
+     */
+    record Compiled(Region region, int[] slots) {}
 }

@@ -2,17 +2,21 @@ package jvisor.cpu;
 
 /**
  * Guest code compiled to JVM bytecode ({@code jvisor.jit}): runs from its entry until it leaves
- * the compiled code, uses up its instruction budget, or an access faults.
+ * the compiled code, uses up its instruction budget, or an access faults. A class rather than an
+ * interface: the interpreter's call to {@link #run} sees thousands of region classes, and a
+ * megamorphic virtual call is a vtable load where an interface call searches the itable.
  */
-public interface Region {
+public abstract class Region {
     /** Full-privilege lookup in this package, where compiled regions are defined as hidden classes. */
-    java.lang.invoke.MethodHandles.Lookup LOOKUP = java.lang.invoke.MethodHandles.lookup();
+    public static final java.lang.invoke.MethodHandles.Lookup LOOKUP = java.lang.invoke.MethodHandles.lookup();
+
+    protected Region() {}
 
     /**
-     * Runs with {@code vbase} the virtual address of the page the region was entered in. Returns
-     * the next pc; the number of instructions retired is left in {@link Hart#jitRetired}. After a
+     * Runs from {@code pc}, which must lie on one of the region's entry slots. Returns the next
+     * pc; the number of instructions retired is left in {@link Hart#jitRetired}. After a
      * fault ({@link Hart#fault} set) the returned pc is the faulting instruction's, or for a store
      * that only ends the block (cause -1), the pc after it.
      */
-    long run(long[] x, Mmu m, Hart h, long vbase);
+    public abstract long run(long[] x, Mmu m, Hart h, long pc);
 }

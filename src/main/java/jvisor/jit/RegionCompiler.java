@@ -8,6 +8,7 @@ import static java.lang.constant.ConstantDescs.CD_void;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
+import java.lang.classfile.instruction.SwitchCase;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
@@ -20,15 +21,17 @@ import jvisor.cpu.Decoder;
 import jvisor.cpu.Jit;
 import jvisor.cpu.Op;
 import jvisor.cpu.Region;
+import jvisor.cpu.Jit.Compiled;
 import jvisor.memory.GuestRam;
 
 /**
  * Compiles a region of one code page to a hidden class implementing {@link Region}.
  *
  * <p>The region is every instruction reachable from the entry by straight-line flow, branches and
- * jal within the page, up to {@link #MAX_INSTRUCTIONS}. Registers used are loaded into locals at
- * entry and the modified ones stored back at the single exit. pcs are computed from the page's
- * virtual base passed in, so the same physical page mapped at several addresses works. Each
+ * jal within the page, up to {@link #MAX_INSTRUCTIONS}. It is entered at its first instruction or
+ * at a return site (a switch on the entry pc). Registers used are loaded into locals at entry and the
+ * modified ones stored back at the single exit. pcs are computed from the virtual base of the
+ * entry pc, so the same physical page mapped at several addresses works. Each
  * instruction counts itself; a backward jump leaves once {@link #BUDGET} instructions have run so
  * the hart still checks interrupts.
  */
@@ -43,6 +46,7 @@ public final class RegionCompiler implements Jit {
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
     private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
     private static final ClassDesc CD_VARHANDLE = ClassDesc.of("java.lang.invoke.VarHandle");
+    private static final ClassDesc CD_ISE = ClassDesc.of("java.lang.IllegalStateException");
     private static final MethodTypeDesc RUN = MethodTypeDesc.of(CD_long, CD_long.arrayType(), CD_MMU, CD_HART, CD_long);
     private static final MethodTypeDesc J_J = MethodTypeDesc.of(CD_long, CD_long);
     private static final MethodTypeDesc JJ_V = MethodTypeDesc.of(CD_void, CD_long, CD_long);
@@ -50,7 +54,7 @@ public final class RegionCompiler implements Jit {
     private static final MethodTypeDesc JJ_I = MethodTypeDesc.of(CD_int, CD_long, CD_long);
     private static final MethodTypeDesc IJJ_J = MethodTypeDesc.of(CD_long, CD_int, CD_long, CD_long);
 
-    // Local variable slots of run(long[] x, Mmu m, Hart h, long vbase)
+    // Local variable slots of run(long[] x, Mmu m, Hart h, long pc); the pc's slot becomes vbase.
     private static final int X = 1, MMU = 2, HART = 3, VBASE = 4, COUNT = 6, NEXT_PC = 7, TMP = 9, REG0 = 11;
 
     private static final AtomicLong COMPILED = new AtomicLong();
@@ -71,12 +75,12 @@ public final class RegionCompiler implements Jit {
     public static long compiledCount() { return COMPILED.get(); }
 
     @Override
-    public Region compile(CodePage page, int slot) {
+    public Compiled compile(CodePage page, int slot) {
         for (int limit = MAX_INSTRUCTIONS; limit >= 8; limit /= 2) {
             RegionPlan plan = RegionPlan.of(page.ops, slot, limit, this::decode, page);
             if (plan == null) return null;
             byte[] bytes = generate(plan);
-            if (codeLength(bytes) <= MAX_CODE_BYTES) return define(bytes);
+            if (codeLength(bytes) <= MAX_CODE_BYTES) return new Compiled(define(bytes), plan.entries());
         }
         return null;
     }
@@ -113,10 +117,10 @@ public final class RegionCompiler implements Jit {
         ClassDesc self = ClassDesc.of("jvisor.cpu.CompiledRegion");
         return ClassFile.of().build(self, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
-            cb.withInterfaceSymbols(CD_REGION);
+            cb.withSuperclass(CD_REGION);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> {
                 c.aload(0);
-                c.invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void);
+                c.invokespecial(CD_REGION, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void);
                 c.return_();
             });
             cb.withMethodBody("run", RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL,
@@ -154,10 +158,9 @@ public final class RegionCompiler implements Jit {
             c.lstore(NEXT_PC);
             c.lconst_0();
             c.lstore(TMP);
-            for (int s : plan.slots()) labels[s] = c.newLabel();
             int[] slots = plan.slots();
-            // Enter at the entry slot, which need not be the lowest.
-            c.goto_(labels[plan.entry]);
+            for (int s : slots) labels[s] = c.newLabel();
+            enterAtPc(plan.entries());
             for (int i = 0; i < slots.length; i++) {
                 int s = slots[i];
                 c.labelBinding(labels[s]);
@@ -178,6 +181,39 @@ public final class RegionCompiler implements Jit {
             c.putfield(CD_HART, "jitRetired", CD_int);
             c.lload(NEXT_PC);
             c.lreturn();
+        }
+
+        /** Jumps to the label of the entry pc's slot and turns the pc into the page's virtual base. */
+        private void enterAtPc(int[] slots) {
+            if (slots.length == 1) { // the common case needs no switch
+                c.lload(VBASE);
+                c.loadConstant(-4096L);
+                c.land();
+                c.lstore(VBASE);
+                c.goto_(labels[slots[0]]);
+                return;
+            }
+            c.lload(VBASE);
+            c.l2i();
+            c.loadConstant(0xfff);
+            c.iand();
+            c.iconst_1();
+            c.iushr();
+            c.lload(VBASE);
+            c.loadConstant(-4096L);
+            c.land();
+            c.lstore(VBASE);
+            Label outside = c.newLabel();
+            var cases = java.util.Arrays.stream(slots).mapToObj(s -> SwitchCase.of(s, labels[s])).toList();
+            int range = slots[slots.length - 1] - slots[0] + 1;
+            if (range <= 2 * slots.length) c.tableswitch(slots[0], slots[slots.length - 1], outside, cases);
+            else c.lookupswitch(outside, cases); // smaller when the slots are sparse
+            c.labelBinding(outside); // the interpreter enters only at the region's slots
+            c.new_(CD_ISE);
+            c.dup();
+            c.loadConstant("compiled region entered outside its code");
+            c.invokespecial(CD_ISE, ConstantDescs.INIT_NAME, MethodTypeDesc.of(CD_void, ConstantDescs.CD_String));
+            c.athrow();
         }
 
         private void pcAt(long offset) {

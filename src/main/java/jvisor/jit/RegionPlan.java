@@ -9,22 +9,21 @@ import jvisor.cpu.Op;
 /**
  * Which instructions of a page a region covers: those reachable from the entry through
  * fall-through, conditional branches and jal inside the page, stopping at anything the compiler
- * leaves to the interpreter. Also records the registers read and written.
+ * leaves to the interpreter. The code after each call is included too and is an entry of its own,
+ * where the callee's return comes back in. Also records the registers read and written.
  */
 final class RegionPlan {
     /** Decodes slot {@code s} of a page on demand (0: cannot be decoded here). */
     interface SlotDecoder { long decode(CodePage page, int s); }
 
-    final int entry;
     final long[] ops = new long[2048];
-    private final BitSet members = new BitSet(2048);
+    private final BitSet members = new BitSet(2048), entries = new BitSet(2048);
     final BitSet used = new BitSet(32), written = new BitSet(32);
     private int[] sorted;
 
-    private RegionPlan(int entry) { this.entry = entry; }
 
     static RegionPlan of(long[] pageOps, int entry, int limit, SlotDecoder decoder, CodePage page) {
-        RegionPlan p = new RegionPlan(entry);
+        RegionPlan p = new RegionPlan();
         ArrayDeque<Integer> work = new ArrayDeque<>();
         work.add(entry);
         int count = 0;
@@ -40,8 +39,11 @@ final class RegionPlan {
             int op = Decoded.op(d), len = Decoded.length(d);
             long target = 2L * s + Decoded.imm(d);
             switch (op) {
-                case Op.JALR -> { }
-                case Op.JAL -> { if (target >= 0 && target < 4096) work.add((int) (target >> 1)); }
+                case Op.JALR -> p.returnSite(work, d, s);
+                case Op.JAL -> {
+                    if (target >= 0 && target < 4096) work.add((int) (target >> 1));
+                    p.returnSite(work, d, s);
+                }
                 case Op.BEQ, Op.BNE, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU -> {
                     work.add(s + len / 2);
                     if (target >= 0 && target < 4096) work.add((int) (target >> 1));
@@ -51,7 +53,18 @@ final class RegionPlan {
         }
         if (!p.members.get(entry)) return null;
         p.sorted = p.members.stream().toArray();
+        p.entries.and(p.members);
+        p.entries.set(entry);
         return p;
+    }
+
+    /** A call (a jump that links) returns to the instruction after it. */
+    private void returnSite(ArrayDeque<Integer> work, long d, int s) {
+        int rd = Decoded.rd(d);
+        if (rd == 0 || rd == Decoded.SINK) return;
+        int next = s + Decoded.length(d) / 2;
+        work.add(next);
+        entries.set(next);
     }
 
     static boolean compilable(int op) {
@@ -75,6 +88,9 @@ final class RegionPlan {
     boolean contains(int slot) { return members.get(slot); }
 
     int[] slots() { return sorted; }
+
+    /** The slots the region can be entered at: its first instruction and its return sites. */
+    int[] entries() { return entries.stream().toArray(); }
 
     /** The region slot laid out after {@code s}, or -1. */
     int nextSlotAfter(int s) {

@@ -105,6 +105,8 @@ public final class Machine implements AutoCloseable {
     public GuestRam ram() { return ram; }
     public Bus bus() { return bus; }
     public Hart hart(int i) { return harts[i]; }
+
+    public int hartCount() { return harts.length; }
     public byte[] deviceTreeBlob() { return dtb.clone(); }
 
     /**
