@@ -21,6 +21,7 @@ import jvisor.cpu.Decoder;
 import jvisor.cpu.Jit;
 import jvisor.cpu.Op;
 import jvisor.cpu.Region;
+import jvisor.cpu.fpu.FpOp;
 import jvisor.cpu.Jit.Compiled;
 import jvisor.memory.GuestRam;
 
@@ -47,6 +48,8 @@ public final class RegionCompiler implements Jit {
     private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
     private static final ClassDesc CD_VARHANDLE = ClassDesc.of("java.lang.invoke.VarHandle");
     private static final ClassDesc CD_ISE = ClassDesc.of("java.lang.IllegalStateException");
+    private static final ClassDesc CD_FPEXEC = ClassDesc.of("jvisor.cpu.fpu.FpExec");
+    private static final MethodTypeDesc HJ_I = MethodTypeDesc.of(CD_int, CD_HART, CD_long);
     private static final MethodTypeDesc RUN = MethodTypeDesc.of(CD_long, CD_long.arrayType(), CD_MMU, CD_HART, CD_long);
     private static final MethodTypeDesc J_J = MethodTypeDesc.of(CD_long, CD_long);
     private static final MethodTypeDesc JJ_V = MethodTypeDesc.of(CD_void, CD_long, CD_long);
@@ -345,7 +348,10 @@ public final class RegionCompiler implements Jit {
                     c.goto_(exit);
                     return;
                 }
-                default -> throw new IllegalStateException("op " + op + " planned but not compilable");
+                default -> {
+                    if (op < Op.FP_FIRST) throw new IllegalStateException("op " + op + " planned but not compilable");
+                    floatingPoint(off, len, op, d, rd, rs1);
+                }
             }
             next(s, len);
         }
@@ -443,6 +449,36 @@ public final class RegionCompiler implements Jit {
             read(rs2);
             c.invokevirtual(CD_MMU, method, JJ_V);
             checkFault(off, len, true);
+        }
+
+        /**
+         * An F/D instruction, executed by the FPU on the hart's f registers. Its integer operand
+         * goes to the register array first and its integer result comes back from it. When the
+         * FPU refuses (FS off, a reserved rounding mode) the region leaves at the instruction so
+         * the interpreter raises the trap; memory faults leave as for integer loads and stores.
+         */
+        private void floatingPoint(long off, int len, int op, long d, int rd, int rs1) {
+            if (RegionPlan.fpReadsX(op) && rs1 != 0) {
+                c.aload(X);
+                c.loadConstant(rs1);
+                c.lload(reg(rs1));
+                c.lastore();
+            }
+            Label ok = c.newLabel();
+            c.aload(HART);
+            c.loadConstant(d);
+            c.invokestatic(CD_FPEXEC, "execute", HJ_I);
+            c.ifeq(ok); // Hart.OK
+            checkFault(off, len, op == FpOp.FSW || op == FpOp.FSD);
+            c.iinc(COUNT, -1);
+            exitTo(off);
+            c.labelBinding(ok);
+            if (RegionPlan.fpWritesX(op) && rd != 0 && rd != Decoded.SINK) {
+                c.aload(X);
+                c.loadConstant(rd);
+                c.laload();
+                c.lstore(reg(rd));
+            }
         }
 
         private void branch(int s, int op, int rs1, int rs2, long target) {
