@@ -9,6 +9,6 @@ public record MachineConfig(long memoryBytes, int cpus) {
         if (memoryBytes < 1 << 20 || (memoryBytes & 0xfff) != 0) {
             throw new IllegalArgumentException("memory must be at least 1M and a multiple of 4K");
         }
-        if (cpus < 1 || cpus > 32) throw new IllegalArgumentException("cpus must be between 1 and 32");
+        if (cpus < 1 || cpus > 32) throw new IllegalArgumentException("--cpus " + cpus + ": give 1 to 32 harts");
     }
 }
