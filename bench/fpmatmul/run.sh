@@ -33,7 +33,7 @@ body="$out/fpmatmul.md"
   echo "| jvisor (bare metal, HTIF, JIT on) | $(( ns / 1000000 )) ms | $(( flops * 1000 / ns )) |"
   echo "| qemu-riscv64 (user mode, TCG) | $(( qns / 1000000 )) ms | $(( flops * 1000 / qns )) |"
   echo
-  echo "jvisor / QEMU time ratio: $(echo "scale=2; $ns / $qns" | bc). FP instructions run in the interpreter (regions exit on them): the next JIT step."
+  echo "jvisor / QEMU time ratio: $(echo "scale=2; $ns / $qns" | bc). F/D instructions run inside compiled regions as calls into the FPU (not inlined yet)."
 } > "$body"
 ( . "$root/bench/lib.sh"; write_section fpmatmul "$body" )
 cat "$body"
