@@ -108,7 +108,7 @@ machines() {
 }
 
 # A command line for the document: the image directory as <image>, this checkout as ".".
-shown() { local a="$*"; a="${a//$IMAGE/<image>}"; a="${a//$OUT/bench/out}"; echo "${a//$ROOT/.}"; }
+shown() { local a="$*"; a="${a//"$IMAGE"/<image>}"; a="${a//"$OUT"/bench/out}"; echo "${a//"$ROOT"/.}"; }
 
 # drive_console STEPS_FILE LOG CMD... ARGV: boots ARGV through bench/console.py (a pty) typing each
 # --cmd given in CMD; the per-step lines go to STEPS_FILE, the console output to LOG.
