@@ -5,6 +5,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$BENCH_DIR")"
 OUT="$BENCH_DIR/out"
 mkdir -p "$OUT"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 need_packages() {
   local missing=() p
@@ -41,12 +42,88 @@ open(doc, "w").write(text[:a] + "\n" + body.rstrip() + "\n" + text[b:])
 PY
 }
 
-# "Machine: cores, CPU model, memory; JDK version" (no final period)
+# "Machine: cores, CPU model, memory, host kernel; JDK version" (no final period)
 host_line() {
-  echo "Machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB;" \
+  echo "Machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB RAM, host kernel $(uname -r);" \
        "$("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
 }
 
+# (max - min) / median of the numbers on stdin, in percent
+spread() { sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.0f", m ? 100*(v[NR]-v[1])/m : 0}'; }
+
+# a / b with two decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b ? a / b : 0}'; }
+
+# The machine, the versions and the load average when the script started; $1: the guest kernel, if any.
 machine_line() {
-  echo "$(host_line); $(qemu-system-riscv64 --version | head -1); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "$(host_line); $(qemu-system-riscv64 --version | head -1)${1:+; guest kernel $1}; load average at start: $LOAD_START."
 }
+
+# The noise line: $1 is the largest run-to-run spread in percent, $2 what it was measured on.
+noise_line() {
+  echo "Noise: the largest run-to-run spread ((max − min) / median) was $1% ($2); load average at the end:" \
+       "$(cut -d' ' -f1-3 /proc/loadavg). The 2 cores are shared with other engineers' builds and tests, so wall" \
+       "times move with their load; the runs alternate between the systems so that load falls on all of them."
+}
+
+# Finds the JDK (JAVA_HOME) and builds jvisor's jar now, so that no measured run includes a build.
+jvisor_ready() {
+  command -v mvn >/dev/null || need_packages maven
+  . "$ROOT/tools/jdk.sh"
+  "$ROOT/jvisor" --version >/dev/null
+}
+
+# Sets IMAGE to the cached "debian" image (kernel, initramfs, OpenSBI), fetching it when absent,
+# and KERNEL_RELEASE to its kernel's release.
+debian_image() {
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/jvisor/images/debian"
+  IMAGE="$(ls -d "$cache"/*/ 2>/dev/null | tail -1)"
+  if [ -z "$IMAGE" ]; then
+    need_packages debian-archive-keyring # verifies the mirror's signed index
+    "$ROOT/jvisor" images pull debian >&2
+    IMAGE="$(ls -d "$cache"/*/ | tail -1)"
+  fi
+  IMAGE="${IMAGE%/}"
+  KERNEL_RELEASE="$(sed -n 's/^kernel.release=//p' "$IMAGE/image.properties")"
+}
+
+# initrd_layer BASE OUT PROGRAM...: OUT is the initramfs BASE followed by a layer holding each
+# PROGRAM in /bin (Linux unpacks concatenated, separately compressed cpio archives in order).
+initrd_layer() {
+  local base="$1" out="$2" tmp
+  shift 2
+  tmp="$(mktemp -d)"
+  mkdir -p "$tmp/bin"
+  cp "$@" "$tmp/bin/"
+  (cd "$tmp" && find bin | cpio -o -H newc --quiet | gzip) > "$tmp/layer.gz"
+  cat "$base" "$tmp/layer.gz" > "$out"
+  rm -rf "$tmp"
+}
+
+# The machines compared, as argument arrays, booting the image's kernel with initramfs $1 on one
+# hart with 512 MiB: jvisor as a user runs it (`./jvisor run debian` boots this kernel and
+# initramfs with these defaults: built-in SBI, JIT on, 512M, one hart, console=ttyS0), jvisor
+# through the image's OpenSBI, and QEMU's virt board with its own OpenSBI (-bios default).
+machines() {
+  local initrd="$1"
+  JVISOR_BUILTIN=("$ROOT/jvisor" run --kernel "$IMAGE/Image" --initrd "$initrd")
+  JVISOR_OPENSBI=("$ROOT/jvisor" run --bios "$IMAGE/fw_dynamic.bin" --kernel "$IMAGE/Image" --initrd "$initrd")
+  QEMU_SYSTEM=(qemu-system-riscv64 -M virt -nographic -m 512M -smp 1 -nic none -bios default
+               -kernel "$IMAGE/Image" -initrd "$initrd" -append console=ttyS0)
+}
+
+# A command line for the document: the image directory as <image>, this checkout as ".".
+shown() { local a="$*"; a="${a//"$IMAGE"/<image>}"; a="${a//"$OUT"/bench/out}"; echo "${a//"$ROOT"/.}"; }
+
+# drive_console STEPS_FILE LOG CMD... ARGV: boots ARGV through bench/console.py (a pty) typing each
+# --cmd given in CMD; the per-step lines go to STEPS_FILE, the console output to LOG.
+drive_console() {
+  local steps="$1" log="$2"
+  shift 2
+  python3 "$BENCH_DIR/console.py" --timeout 900 --log "$log" "$@" >/dev/null 2>"$steps"
+}
+
+# step_wall STEPS_FILE STEP: the wall seconds bench/console.py reported for STEP ("boot": start
+# to first prompt). exit_info STEPS_FILE: "STATUS SECONDS_SINCE_START CPU_SECONDS MAX_RSS_KIB".
+step_wall() { awk -v s="console.py: $2: wall " 'index($0, s) == 1 {x = substr($0, length(s) + 1); sub(/ .*/, "", x); print x}' "$1" | tail -1; }
+exit_info() { sed -n 's/^console.py: exit: status \(-*[0-9]*\), wall \([0-9.]*\) s, CPU \([0-9.]*\) s, max RSS \([0-9]*\) KiB$/\1 \2 \3 \4/p' "$1"; }

@@ -5,14 +5,14 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS="${1:-5}" ROUNDS="${2:-20000}"
 need_packages binutils-riscv64-unknown-elf qemu-system-misc
-. "$ROOT/tools/jdk.sh"
-"$ROOT/jvisor" --version >/dev/null
+jvisor_ready
 
 elf="$OUT/mips.elf"
 riscv64-unknown-elf-as -march=rv64gc -mabi=lp64d --defsym ROUNDS="$ROUNDS" -o "$OUT/mips.o" "$BENCH_DIR/mips.S"
 riscv64-unknown-elf-ld -T "$BENCH_DIR/link.ld" --no-warn-rwx-segments -o "$elf" "$OUT/mips.o"
 
 now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {print b - a}'; }
 : > "$OUT/mips.raw"
 for i in $(seq "$RUNS"); do
   for mode in off on; do
@@ -23,12 +23,12 @@ for i in $(seq "$RUNS"); do
     inner=$(sed -n 's/.* s: \([0-9.]*\) MIPS (boot.*/\1/p' <<<"$out")
     cpu=$(sed -n 's/.*CPU, \([0-9.]*\) MIPS per CPU second.*/\1/p' <<<"$out")
     sum=$(head -1 <<<"$out")
-    echo "jvisor-$mode $(echo "$t1 - $t0" | bc) $insns $inner $cpu $sum" >> "$OUT/mips.raw"
+    echo "jvisor-$mode $(elapsed "$t0" "$t1") $insns $inner $cpu $sum" >> "$OUT/mips.raw"
   done
   t0=$(now)
   sum=$(timeout 300 qemu-system-riscv64 -M spike -nographic -bios none -kernel "$elf" | head -1 | tr -d '\r')
   t1=$(now)
-  echo "qemu $(echo "$t1 - $t0" | bc) - - - $sum" >> "$OUT/mips.raw"
+  echo "qemu $(elapsed "$t0" "$t1") - - - $sum" >> "$OUT/mips.raw"
 done
 
 insns=$(awk '$1=="jvisor-on"{print $3; exit}' "$OUT/mips.raw")
@@ -42,7 +42,7 @@ body="$OUT/mips.md"
   echo "## Guest MIPS, one hart (bench/mips.sh)"
   echo
   echo "bench/mips.S: $insns instructions of loads, stores, ALU ops and branches (RV64GC, compressed),"
-  echo "bare metal with HTIF; the checksum it prints was identical on every run. $RUNS runs each, alternating."
+  echo "bare metal with HTIF; the checksum it prints was identical on every run. Runs per system: $RUNS, alternating."
   echo
   echo "| system | MIPS, whole process (wall) | MIPS, guest execution only | MIPS per CPU-second of the hart thread |"
   echo "|---|---|---|---|"
@@ -50,10 +50,13 @@ body="$OUT/mips.md"
   echo "| jvisor JIT (--jit on) | $(mips_wall jvisor-on | stats 0) | $(col jvisor-on 4 | stats 0) | $(col jvisor-on 5 | stats 0) |"
   echo "| QEMU TCG (qemu-system-riscv64 -M spike) | $(mips_wall qemu | stats 0) | – | – |"
   echo
-  echo "Ratios (guest execution, medians): JIT / QEMU = $(echo "scale=2; $on / $q" | bc); interpreter / QEMU = $(echo "scale=2; $off / $q" | bc)."
+  echo "Ratios (medians; jvisor's guest execution against QEMU's whole process): JIT / QEMU = $(ratio "$on" "$q");"\
+       "interpreter / QEMU = $(ratio "$off" "$q"). Whole process against whole process: JIT / QEMU ="\
+       "$(ratio "$(mips_wall jvisor-on | median)" "$q"); interpreter / QEMU = $(ratio "$(mips_wall jvisor-off | median)" "$q")."
   echo "Whole-process figures include JVM start-up (~0.3 s) for jvisor and QEMU's start-up."
   echo
   machine_line
+  noise_line "$( (mips_wall qemu | spread; echo; col jvisor-on 4 | spread; echo; col jvisor-off 4 | spread; echo) | sort -g | tail -1)" "MIPS"
 } > "$body"
 write_section mips "$body"
 cat "$body"

@@ -7,5 +7,5 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cpus="${1:-4}" secs="${2:-30}"
 . "$here/env.sh"
-python3 "$here/console.py" --timeout 600 --cmd "@idle $secs" --cmd "@idle $secs" --cmd 'poweroff -f' -- \
+python3 "$CONSOLE" --timeout 600 --cmd "@idle $secs" --cmd "@idle $secs" --cmd 'poweroff -f' -- \
   "$JVISOR" run --cpus "$cpus" --kernel "$KERNEL" --initrd "$INITRD" 2>&1 >/dev/null | sed 's/^console.py: /  host: /'

@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
-# Builds the benchmarks' initramfs: BASE (a busybox initramfs, e.g. the "debian" image's initrd.gz)
-# followed by a layer holding /bin/smpstress and /bin/parwork, built with Debian's cross gcc.
-# Linux unpacks concatenated cpio archives in order.
+# Builds the SMP benchmarks' initramfs: BASE (a busybox initramfs, e.g. the "debian" image's
+# initrd.gz) followed by a layer holding /bin/smpstress and /bin/parwork, built with Debian's
+# cross gcc.
 #   bench/smp/initrd.sh BASE OUT
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 base="$1" out="$2"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/bin"
-riscv64-linux-gnu-gcc -static -O2 -pthread -o "$tmp/bin/smpstress" "$here/../../src/test/resources/jvisor/smp/smpstress.c"
-riscv64-linux-gnu-gcc -static -O2 -pthread -o "$tmp/bin/parwork" "$here/parwork.c"
-(cd "$tmp" && find bin | cpio -o -H newc --quiet | gzip) > "$tmp/layer.gz"
-cat "$base" "$tmp/layer.gz" > "$out"
+riscv64-linux-gnu-gcc -static -O2 -pthread -o "$tmp/smpstress" "$ROOT/src/test/resources/jvisor/smp/smpstress.c"
+riscv64-linux-gnu-gcc -static -O2 -pthread -o "$tmp/parwork" "$BENCH_DIR/smp/parwork.c"
+initrd_layer "$base" "$out" "$tmp/smpstress" "$tmp/parwork"

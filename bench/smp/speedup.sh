@@ -13,7 +13,7 @@ for cpus in 1 2; do
   for _ in $(seq 1 "$runs"); do cmds+=(--cmd "parwork $cpus $rounds"); done
   echo "--cpus $cpus (first run: JIT warm-up)"
   log="$(mktemp)"
-  python3 "$here/console.py" --timeout 900 "${cmds[@]}" --cmd 'poweroff -f' -- \
+  python3 "$CONSOLE" --timeout 900 "${cmds[@]}" --cmd 'poweroff -f' -- \
     "$JVISOR" run --cpus "$cpus" --kernel "$KERNEL" --initrd "$INITRD" 2>&1 >"$log" |
     grep -v ': boot:' | sed 's/^console.py: /  host: /'
   grep -a '^parwork:' "$log" | sed 's/^/  guest: /'
