@@ -1,5 +1,7 @@
 package jvisor.cpu;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * What the CPU keeps about one physical page of guest code: its decoded instructions (one slot
  * per 2-byte position) and, once parts of it run hot, compiled regions. The whole object is
@@ -16,4 +18,23 @@ public final class CodePage {
     byte[] heat;
 
     CodePage(long pageOff) { this.pageOff = pageOff; }
+
+    /**
+     * Makes each entry slot of a compiled region enter it, unless an older region has the slot.
+     * Any thread may install while harts run the page.
+     */
+    public void install(Jit.Compiled c) {
+        Region[] r = regions;
+        if (r == null) {
+            // Regions installed in the same page at once must share one array, or one is lost
+            // while its slot already says REGION, and every hart retries that slot forever.
+            synchronized (this) {
+                r = regions;
+                if (r == null) regions = r = new Region[DecodeCache.SLOTS];
+            }
+        }
+        for (int s : c.slots()) if (r[s] == null && Decoded.op(ops[s]) != Op.REGION) r[s] = c.region();
+        VarHandle.releaseFence(); // harts must see the regions before the ops that enter them
+        for (int s : c.slots()) if (r[s] == c.region()) ops[s] = Op.REGION | ops[s] & Decoded.COMPRESSED;
+    }
 }

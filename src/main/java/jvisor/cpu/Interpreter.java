@@ -231,22 +231,7 @@ final class Interpreter {
         byte[] heat = cp.heat;
         if (heat == null) cp.heat = heat = new byte[DecodeCache.SLOTS];
         if (++heat[slot] != h.jit.threshold() || Decoded.op(cp.ops[slot]) == Op.REGION) return;
-        Jit.Compiled c = h.jit.compile(cp, slot);
-        if (c == null) return;
-        Region[] regions = cp.regions;
-        if (regions == null) {
-            // Harts compiling in the same page at once must share one array, or one's region is
-            // lost while its slot already says REGION, and every hart retries that slot forever.
-            synchronized (cp) {
-                regions = cp.regions;
-                if (regions == null) cp.regions = regions = new Region[DecodeCache.SLOTS];
-            }
-        }
-        // Each entry slot of the region becomes a REGION op, unless an older region has it already.
-        long[] ops = cp.ops;
-        for (int s : c.slots()) if (regions[s] == null && Decoded.op(ops[s]) != Op.REGION) regions[s] = c.region();
-        VarHandle.releaseFence(); // other harts sharing the page must see the regions before the ops
-        for (int s : c.slots()) if (regions[s] == c.region()) ops[s] = Op.REGION | ops[s] & Decoded.COMPRESSED;
+        h.jit.request(cp, slot);
     }
 
     /** Decodes the instruction at {@code pc} and caches it, unless it straddles two pages. Returns 0 on a fetch fault. */

@@ -9,8 +9,11 @@ public interface Jit {
     /** Samples at a slot before it is compiled. */
     int threshold();
 
-    /** Compiles code starting at {@code slot} of {@code page}, or returns null if nothing there is compilable. */
-    Compiled compile(CodePage page, int slot);
+    /**
+     * Compiles code starting at {@code slot} of {@code page} and installs it there
+     * ({@link CodePage#install}), now or soon on another thread; nothing if none is compilable.
+     */
+    void request(CodePage page, int slot);
 
     /**
      * A compiled region and the slots it can be entered at: its first instruction and the return

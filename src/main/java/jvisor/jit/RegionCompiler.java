@@ -14,6 +14,8 @@ import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.util.BitSet;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import jvisor.cpu.CodePage;
 import jvisor.cpu.Decoded;
@@ -62,23 +64,64 @@ public final class RegionCompiler implements Jit {
 
     private static final AtomicLong COMPILED = new AtomicLong();
 
+    /**
+     * Compilations requested by harts that don't wait for them, for every machine in the process:
+     * the hart keeps interpreting while a JIT thread generates and defines the class. Full: the
+     * request is dropped (the slot stays interpreted).
+     */
+    private static final BlockingQueue<Runnable> BACKGROUND = new ArrayBlockingQueue<>(1024);
+
+    static {
+        Thread.ofPlatform().name("jvisor-jit").daemon().start(() -> {
+            while (true) {
+                try {
+                    BACKGROUND.take().run();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) { // a compiler bug costs speed, not the guest
+                    System.err.println("jvisor: JIT: " + e.getMessage());
+                }
+            }
+        });
+    }
+
     private final GuestRam ram;
     private final int threshold;
+    private final boolean background;
 
-    /** {@code threshold}: profile samples before a slot is compiled (1 compiles at the first). */
-    public RegionCompiler(GuestRam ram, int threshold) {
+    /**
+     * {@code threshold}: profile samples before a slot is compiled (1 compiles at the first);
+     * {@code background}: compile on the JIT thread rather than on the requesting hart's.
+     */
+    public RegionCompiler(GuestRam ram, int threshold, boolean background) {
         this.ram = ram;
         this.threshold = threshold;
+        this.background = background;
     }
 
     @Override
     public int threshold() { return threshold; }
 
+    @Override
+    public void request(CodePage page, int slot) {
+        if (background) BACKGROUND.offer(() -> compileAndInstall(page, slot));
+        else compileAndInstall(page, slot);
+    }
+
+    private void compileAndInstall(CodePage page, int slot) {
+        try {
+            Compiled c = compile(page, slot);
+            if (c != null) page.install(c);
+        } catch (IllegalStateException e) {
+            if (ram.segment().scope().isAlive()) throw e; // else the machine closed meanwhile
+        }
+    }
+
     /** Number of regions compiled so far, by all machines. */
     public static long compiledCount() { return COMPILED.get(); }
 
-    @Override
-    public Compiled compile(CodePage page, int slot) {
+    /** A region starting at {@code slot} of {@code page}, or null if nothing there is compilable. */
+    Compiled compile(CodePage page, int slot) {
         for (int limit = MAX_INSTRUCTIONS; limit >= 8; limit /= 2) {
             RegionPlan plan = RegionPlan.of(page.ops, slot, limit, this::decode, page);
             if (plan == null) return null;

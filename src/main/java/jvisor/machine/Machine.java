@@ -93,8 +93,8 @@ public final class Machine implements AutoCloseable {
     public void setJit(JitMode mode) {
         RegionCompiler compiler = switch (mode) {
             case OFF -> null;
-            case ON -> new RegionCompiler(ram, Integer.getInteger("jvisor.jit.threshold", 2));
-            case EAGER -> new RegionCompiler(ram, 1);
+            case ON -> new RegionCompiler(ram, Integer.getInteger("jvisor.jit.threshold", 2), true);
+            case EAGER -> new RegionCompiler(ram, 1, false); // deterministic, for tests
         };
         for (Hart h : harts) {
             h.jit = compiler;
