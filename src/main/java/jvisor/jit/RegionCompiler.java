@@ -52,6 +52,9 @@ public final class RegionCompiler implements Jit {
     private static final ClassDesc CD_ISE = ClassDesc.of("java.lang.IllegalStateException");
     private static final ClassDesc CD_FPEXEC = ClassDesc.of("jvisor.cpu.fpu.FpExec");
     private static final MethodTypeDesc HJ_I = MethodTypeDesc.of(CD_int, CD_HART, CD_long);
+    private static final ClassDesc CD_FPCOMPILED = ClassDesc.of("jvisor.cpu.fpu.FpCompiled");
+    private static final MethodTypeDesc HIJ_I = MethodTypeDesc.of(CD_int, CD_HART, CD_int, CD_long);
+    private static final MethodTypeDesc HIIIII_I = MethodTypeDesc.of(CD_int, CD_HART, CD_int, CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc RUN = MethodTypeDesc.of(CD_long, CD_long.arrayType(), CD_MMU, CD_HART, CD_long);
     private static final MethodTypeDesc J_J = MethodTypeDesc.of(CD_long, CD_long);
     private static final MethodTypeDesc JJ_V = MethodTypeDesc.of(CD_void, CD_long, CD_long);
@@ -501,16 +504,36 @@ public final class RegionCompiler implements Jit {
          * the interpreter raises the trap; memory faults leave as for integer loads and stores.
          */
         private void floatingPoint(long off, int len, int op, long d, int rd, int rs1) {
-            if (RegionPlan.fpReadsX(op) && rs1 != 0) {
-                c.aload(X);
-                c.loadConstant(rs1);
-                c.lload(reg(rs1));
-                c.lastore();
+            int rs2 = Decoded.rs2(d), rs3 = (int) (d >>> 26) & 0x1f, rmField = (int) (d >>> 44) & 7;
+            c.aload(HART);
+            switch (op) { // the commonest double ops get a method C2 inlines; the rest the FPU's switch
+                case FpOp.FLD, FpOp.FSD -> {
+                    c.loadConstant(op == FpOp.FLD ? rd : rs2);
+                    read(rs1);
+                    c.loadConstant((long) Decoded.imm(d));
+                    c.ladd();
+                    c.invokestatic(CD_FPCOMPILED, op == FpOp.FLD ? "fld" : "fsd", HIJ_I);
+                }
+                case FpOp.FADD_D, FpOp.FSUB_D, FpOp.FMUL_D, FpOp.FDIV_D -> {
+                    for (int v : new int[] {op, rd, rs1, rs2, rmField}) c.loadConstant(v);
+                    c.invokestatic(CD_FPCOMPILED, "arithD", HIIIII_I);
+                }
+                case FpOp.FMADD_D -> {
+                    for (int v : new int[] {rd, rs1, rs2, rs3, rmField}) c.loadConstant(v);
+                    c.invokestatic(CD_FPCOMPILED, "fmaddD", HIIIII_I);
+                }
+                default -> {
+                    if (RegionPlan.fpReadsX(op) && rs1 != 0) {
+                        c.aload(X);
+                        c.loadConstant(rs1);
+                        c.lload(reg(rs1));
+                        c.lastore();
+                    }
+                    c.loadConstant(d);
+                    c.invokestatic(CD_FPEXEC, "execute", HJ_I);
+                }
             }
             Label ok = c.newLabel();
-            c.aload(HART);
-            c.loadConstant(d);
-            c.invokestatic(CD_FPEXEC, "execute", HJ_I);
             c.ifeq(ok); // Hart.OK
             checkFault(off, len, op == FpOp.FSW || op == FpOp.FSD);
             c.iinc(COUNT, -1);
