@@ -168,6 +168,9 @@ final class Interpreter {
                     h.regionRetired += h.jitRetired;
                     pc = next;
                     if (h.fault) {
+                        if (h.pendingCause == Cause.ILLEGAL_INSN) { // an FP instruction the FPU refused, in this page
+                            h.pendingTval = instructionBits(m, pc, page[slot(pc)]);
+                        }
                         if (h.pendingCause >= 0) { status = REGION_TRAP; break loop; }
                         h.fault = false; // a store touched code or a device: refetch
                         status = REGION_END;

@@ -17,6 +17,7 @@ import java.util.BitSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import jvisor.cpu.Cause;
 import jvisor.cpu.CodePage;
 import jvisor.cpu.Decoded;
 import jvisor.cpu.Decoder;
@@ -52,6 +53,7 @@ public final class RegionCompiler implements Jit {
     private static final ClassDesc CD_ISE = ClassDesc.of("java.lang.IllegalStateException");
     private static final ClassDesc CD_FPEXEC = ClassDesc.of("jvisor.cpu.fpu.FpExec");
     private static final MethodTypeDesc HJ_I = MethodTypeDesc.of(CD_int, CD_HART, CD_long);
+    private static final MethodTypeDesc IJ_V = MethodTypeDesc.of(CD_void, CD_int, CD_long);
     private static final ClassDesc CD_FPCOMPILED = ClassDesc.of("jvisor.cpu.fpu.FpCompiled");
     private static final MethodTypeDesc HIJ_I = MethodTypeDesc.of(CD_int, CD_HART, CD_int, CD_long);
     private static final MethodTypeDesc HIIIII_I = MethodTypeDesc.of(CD_int, CD_HART, CD_int, CD_int, CD_int, CD_int, CD_int);
@@ -500,8 +502,8 @@ public final class RegionCompiler implements Jit {
         /**
          * An F/D instruction, executed by the FPU on the hart's f registers. Its integer operand
          * goes to the register array first and its integer result comes back from it. When the
-         * FPU refuses (FS off, a reserved rounding mode) the region leaves at the instruction so
-         * the interpreter raises the trap; memory faults leave as for integer loads and stores.
+         * FPU refuses (FS off, a reserved rounding mode) the region raises illegal-instruction
+         * there (the interpreter adds tval); memory faults leave as for integer loads and stores.
          */
         private void floatingPoint(long off, int len, int op, long d, int rd, int rs1) {
             int rs2 = Decoded.rs2(d), rs3 = (int) (d >>> 26) & 0x1f, rmField = (int) (d >>> 44) & 7;
@@ -536,6 +538,12 @@ public final class RegionCompiler implements Jit {
             Label ok = c.newLabel();
             c.ifeq(ok); // Hart.OK
             checkFault(off, len, op == FpOp.FSW || op == FpOp.FSD);
+            // Refused: raise illegal-instruction here, as the interpreter could not re-run an
+            // instruction at a region entry. It fills in tval, which needs the raw bits.
+            c.aload(HART);
+            c.loadConstant(Cause.ILLEGAL_INSN);
+            c.lconst_0();
+            c.invokevirtual(CD_HART, "raise", IJ_V);
             c.iinc(COUNT, -1);
             exitTo(off);
             c.labelBinding(ok);
