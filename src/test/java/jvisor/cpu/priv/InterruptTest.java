@@ -352,7 +352,7 @@ class InterruptTest {
                   csrw mie, t3
                   li t4, 0x200bff8               # CLINT mtime
                   ld a0, 0(t4)
-                  li t3, 20000                   # 2 ms at 10 MHz
+                  li t3, 2000000                 # 200 ms at 10 MHz: longer than a loaded host deschedules us
                   add a0, a0, t3
                   li t5, CLINT_MTIMECMP
                   sd a0, 0(t5)
