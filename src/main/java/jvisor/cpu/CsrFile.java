@@ -94,7 +94,8 @@ public final class CsrFile {
         long old = read(csr);
         if (missing) return Hart.ILLEGAL;
         if (writes) {
-            long v = swap ? operand : (f3 & 3) == 2 ? old | operand : old & ~operand;
+            long base = csr == 0x344 ? h.mipForUpdate() : old;
+            long v = swap ? operand : (f3 & 3) == 2 ? base | operand : base & ~operand;
             write(csr, v);
             if (missing) return Hart.ILLEGAL;
         }

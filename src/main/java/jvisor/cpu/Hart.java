@@ -128,6 +128,12 @@ public final class Hart {
     /** The effective mip value. */
     long mip() { return lines.get() | softPending.get() | timerPending; }
 
+    /**
+     * mip as csrrs/csrrc modify it: SEIP is the software-writable bit alone, without the PLIC's
+     * line (privileged spec §3.1.9), or a read-modify-write would latch the line for good.
+     */
+    long mipForUpdate() { return lines.get() & ~(1L << Cause.IRQ_SEI) | softPending.get() | timerPending; }
+
     /** Drives a device interrupt line (bit number from {@link Cause}); callable from any thread. */
     public void raiseInterrupt(int bit) {
         if (setBits(lines, 1L << bit, -1L)) wake();

@@ -1,6 +1,7 @@
 package jvisor.machine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jvisor.testing.Assembler;
 import jvisor.testing.Guest;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * code one hart rewrites while another runs it.
  */
 class MultiHartTest {
-    private static final int HARTS = 4;
+    private static final int HARTS = 4, ROUNDS = 20_000;
 
     private static Guest.Result run(String body) throws Exception {
         return Guest.runElf(Assembler.assemble(Guest.PROLOGUE + body + Guest.EPILOGUE), HARTS, null);
@@ -130,6 +131,61 @@ class MultiHartTest {
                 woken: .dword 0
                 """.formatted(HARTS - 1, HARTS));
         assertEquals(0, r.status());
+    }
+
+    /**
+     * Harts 0 and 1 pass a CLINT software interrupt back and forth, each waiting for it in wfi,
+     * so every round races a wake-up against the other hart's check-then-park. A lost wake-up
+     * would cost a round the 1 s idle cap (issue 5 suspected one; there is none); s10 holds the
+     * slowest round trip in mtime ticks.
+     */
+    @Test
+    void softwareInterruptPingPongLosesNoWakeUp() throws Exception {
+        var r = run("""
+                  csrr s0, mhartid
+                  li t0, 8               # mie.MSIE; mstatus.MIE stays 0: wfi wakes, no trap
+                  csrw mie, t0
+                  li s1, 0x2000000       # CLINT msip
+                  li s2, 0x200bff8       # CLINT mtime
+                  li s3, %1$d
+                  li s10, 0
+                  beqz s0, ping
+                  li t0, 1
+                  bne s0, t0, idle
+                pong:
+                  call await
+                  sw t0, 0(s1)           # t0 = 1: msip of hart 0
+                  addi s3, s3, -1
+                  bnez s3, pong
+                idle:
+                  wfi
+                  j idle
+                ping:
+                  ld s4, 0(s2)
+                  li t0, 1
+                  sw t0, 4(s1)           # msip of hart 1
+                  call await
+                  ld t1, 0(s2)
+                  sub t1, t1, s4
+                  bgeu s10, t1, 1f
+                  mv s10, t1
+                1:addi s3, s3, -1
+                  bnez s3, ping
+                  EXIT 0
+                await:                   # wfi until our msip is set, then clear it
+                  wfi
+                  csrr t0, mip
+                  andi t0, t0, 8
+                  beqz t0, await
+                  slli t0, s0, 2
+                  add t0, t0, s1
+                  sw zero, 0(t0)
+                  li t0, 1
+                  ret
+                """.formatted(ROUNDS));
+        assertEquals(0, r.status());
+        long slowest = r.x(26);
+        assertTrue(slowest < 9_000_000, "slowest round trip " + slowest / 10_000 + " ms: a wake-up was lost");
     }
 
     @Test

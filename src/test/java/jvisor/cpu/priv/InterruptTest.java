@@ -192,6 +192,39 @@ class InterruptTest {
                 """, m -> m.hart(0).raiseInterrupt(Cause.IRQ_MEI));
     }
 
+    /**
+     * mip.SEIP reads as the software-writable bit OR the PLIC's line, but only the software bit
+     * takes part in csrrs/csrrc (§3.1.9). OpenSBI's {@code csrs mip, SSIP} (an IPI for S-mode)
+     * while the UART's interrupt was pending once latched the line into the software bit: S-mode
+     * then took SEI forever with nothing to claim, and never its timer (issue 5).
+     */
+    @Test
+    void aReadModifyWriteOfMipLeavesTheExternalSeipLineOut() {
+        Priv.runNoQemu("QEMU's spike machine has no PLIC or 16550 UART", """
+                  li t4, 0xc000000               # PLIC: source 10 (UART0) at priority 1,
+                  li t5, 1
+                  sw t5, 4 * 10(t4)
+                  li t4, 0xc002080               # enabled for context 1 (hart 0, S-mode)
+                  li t5, 1 << 10
+                  sw t5, 0(t4)
+                  li t6, 0x10000000              # UART0 IER = THRE: its line goes high
+                  li t5, 2
+                  sb t5, 1(t6)
+                  CHECK_CSR_MASK mip, 1 << SEI, 1 << SEI
+                  li t3, 1 << SSI
+                  csrs mip, t3
+                  sb zero, 1(t6)                 # line low again
+                  CHECK_CSR_MASK mip, 1 << SEI | 1 << SSI, 1 << SSI
+                  li t3, 1 << SEI                # the software bit alone still reads, and clears
+                  csrs mip, t3
+                  CHECK_CSR_MASK mip, 1 << SEI, 1 << SEI
+                  csrc mip, t3
+                  CHECK_CSR_MASK mip, 1 << SEI, 0
+                  csrw mip, zero
+                  sw zero, 0(t4)
+                """);
+    }
+
     @Test
     void interruptsForMachineModeComeBeforeInterruptsForSupervisorMode() {
         Priv.run("""
@@ -319,7 +352,7 @@ class InterruptTest {
                   csrw mie, t3
                   li t4, 0x200bff8               # CLINT mtime
                   ld a0, 0(t4)
-                  li t3, 20000                   # 2 ms at 10 MHz
+                  li t3, 2000000                 # 200 ms at 10 MHz: longer than a loaded host deschedules us
                   add a0, a0, t3
                   li t5, CLINT_MTIMECMP
                   sd a0, 0(t5)
