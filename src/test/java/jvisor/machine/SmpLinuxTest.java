@@ -99,6 +99,9 @@ class SmpLinuxTest {
                 $B grep ^hart /proc/cpuinfo
                 i=0
                 while [ $i -lt @RUNS@ ]; do /smpstress @THREADS@ @ITERATIONS@; i=$((i+1)); done
+                # poweroff -f leaves what the serial driver still queues unsent; busybox stty sets
+                # with TCSADRAIN, so setting the console's own mode waits until it has gone out
+                $B stty -F /dev/console "$($B stty -F /dev/console -g)"
                 $B poweroff -f
                 """.replace("@RUNS@", "" + runs).replace("@THREADS@", "" + cpus).replace("@ITERATIONS@", "" + iterations);
         byte[] layer = initramfsLayer(init, stress);
