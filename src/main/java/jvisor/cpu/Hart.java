@@ -1,5 +1,6 @@
 package jvisor.cpu;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -27,6 +28,14 @@ public final class Hart {
 
     /** Instructions per block for this hart; smaller values sample the JIT profile more often. */
     public int blockSize = BLOCK_DEFAULT;
+
+    /**
+     * Set on machines with several harts: a hart spinning on memory that another hart must change
+     * gives up its host thread, which the hart it waits for may need when there are more hart
+     * threads than host cores. Guest spin loops need not execute pause, so the sign is a block
+     * that changed neither pc nor any integer register.
+     */
+    public boolean yieldWhenSpinning;
 
     /** Integer registers; index 32 absorbs writes to x0 ({@link Decoded#SINK}). */
     public final long[] x = new long[64];
@@ -249,6 +258,24 @@ public final class Hart {
         int irq = Traps.pendingInterrupt(this);
         if (irq >= 0) Traps.take(this, irq, 0, true, pc);
         if (Interpreter.run(this, budget) == WFI) idleUntilInterrupt();
+        else if (yieldWhenSpinning && spinning()) {
+            spinYields++;
+            Thread.yield();
+        }
+    }
+
+    /** pc and x0-x31 at the end of the last block that made progress. */
+    private final long[] lastProgress = new long[33];
+    private long spinYields;
+
+    /** Times this hart gave up its thread while spinning (for tests and diagnosis). */
+    public long spinYields() { return spinYields; }
+
+    private boolean spinning() {
+        if (pc == lastProgress[32] && Arrays.equals(x, 0, 32, lastProgress, 0, 32)) return true;
+        System.arraycopy(x, 0, lastProgress, 0, 32);
+        lastProgress[32] = pc;
+        return false;
     }
 
     /**

@@ -70,7 +70,10 @@ public final class Machine implements AutoCloseable {
         this.bus = new Bus(ram);
         this.decoded = new DecodeCache(ram);
         this.harts = new Hart[config.cpus()];
-        for (int i = 0; i < harts.length; i++) harts[i] = new Hart(i, bus, decoded, clock);
+        for (int i = 0; i < harts.length; i++) {
+            harts[i] = new Hart(i, bus, decoded, clock);
+            harts[i].yieldWhenSpinning = harts.length > 1; // one hart has nobody to wait for
+        }
         setJit(JitMode.ON);
         this.threads = new HartThreads(harts, BuiltinSbi::prepareHart);
 

@@ -3,6 +3,10 @@ package jvisor.machine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import jvisor.cpu.Hart;
+import jvisor.firmware.ElfImage;
 import jvisor.testing.Assembler;
 import jvisor.testing.Guest;
 import org.junit.jupiter.api.Test;
@@ -186,6 +190,40 @@ class MultiHartTest {
         assertEquals(0, r.status());
         long slowest = r.x(26);
         assertTrue(slowest < 9_000_000, "slowest round trip " + slowest / 10_000 + " ms: a wake-up was lost");
+    }
+
+    /**
+     * A hart polling memory that no other hart changes yields its host thread after each block
+     * that left it where the one before did; a hart that computes never yields. The harts are
+     * stepped on this thread, a whole block at a time, by the interpreter.
+     */
+    @Test
+    void aHartSpinningOnMemoryYieldsItsThread() throws Exception {
+        Path elf = Assembler.assemble(Guest.PROLOGUE + """
+                  csrr t0, mhartid
+                  bnez t0, spin
+                  li t1, 0
+                1:addi t1, t1, 1
+                  j 1b
+                spin:
+                  la t2, flag
+                2:ld t3, 0(t2)           # waits for a flag nobody sets, with no pause
+                  beqz t3, 2b
+
+                  .data
+                flag: .dword 0
+                """ + Guest.EPILOGUE);
+        Machine m = Guest.newMachine(2, new ByteArrayOutputStream());
+        try (m) {
+            m.loadHtifProgram(ElfImage.read(elf));
+            m.setJit(Machine.JitMode.OFF);
+            for (int block = 0; block < 5; block++) {
+                for (int h = 0; h < 2; h++) m.hart(h).step(Hart.BLOCK_DEFAULT);
+            }
+            assertEquals(0, m.hart(0).spinYields());
+            // block 1 ends at the prologue's csrw mtvec, block 2 is the first in the loop
+            assertEquals(3, m.hart(1).spinYields());
+        }
     }
 
     @Test
