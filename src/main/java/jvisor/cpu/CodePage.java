@@ -14,8 +14,8 @@ public final class CodePage {
     public final long pageOff;
     /** Compiled regions by entry slot; null until the first compilation. */
     Region[] regions;
-    /** Profile: how often the interpreter's periodic sample landed on each slot. */
-    byte[] heat;
+    /** Profile: how often interpreted code started at each slot (wraps; only equality matters). */
+    final short[] heat = new short[DecodeCache.SLOTS];
 
     CodePage(long pageOff) { this.pageOff = pageOff; }
 

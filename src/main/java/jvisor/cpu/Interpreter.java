@@ -44,6 +44,7 @@ final class Interpreter {
                 if (cp == null) { status = FETCH_FAULT; break; }
                 page = cp.ops;
                 pageVpn = pc >>> 12;
+                if (h.jit != null) count(h, cp, slot(pc)); // entered by a call, return or far jump
             }
             int slot = (int) (pc >>> 1) & (page.length - 1); // page.length is SLOTS; this form needs no bounds check
             d = page[slot];
@@ -58,14 +59,14 @@ final class Interpreter {
                 case Op.ADDI -> { x[rd(d)] = x[rs1(d)] + imm(d); pc += len(d); }
                 case Op.LUI -> { x[rd(d)] = imm(d); pc += len(d); }
                 case Op.AUIPC -> { x[rd(d)] = pc + imm(d); pc += len(d); }
-                case Op.JAL -> { x[rd(d)] = pc + len(d); pc += imm(d); }
+                case Op.JAL -> { x[rd(d)] = pc + len(d); pc = taken(h, cp, pc, d); }
                 case Op.JALR -> { long t = x[rs1(d)] + imm(d) & ~1L; x[rd(d)] = pc + len(d); pc = t; }
-                case Op.BEQ -> pc += x[rs1(d)] == x[rs2(d)] ? imm(d) : len(d);
-                case Op.BNE -> pc += x[rs1(d)] != x[rs2(d)] ? imm(d) : len(d);
-                case Op.BLT -> pc += x[rs1(d)] < x[rs2(d)] ? imm(d) : len(d);
-                case Op.BGE -> pc += x[rs1(d)] >= x[rs2(d)] ? imm(d) : len(d);
-                case Op.BLTU -> pc += Long.compareUnsigned(x[rs1(d)], x[rs2(d)]) < 0 ? imm(d) : len(d);
-                case Op.BGEU -> pc += Long.compareUnsigned(x[rs1(d)], x[rs2(d)]) >= 0 ? imm(d) : len(d);
+                case Op.BEQ -> pc = x[rs1(d)] == x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
+                case Op.BNE -> pc = x[rs1(d)] != x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
+                case Op.BLT -> pc = x[rs1(d)] < x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
+                case Op.BGE -> pc = x[rs1(d)] >= x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
+                case Op.BLTU -> pc = Long.compareUnsigned(x[rs1(d)], x[rs2(d)]) < 0 ? taken(h, cp, pc, d) : pc + len(d);
+                case Op.BGEU -> pc = Long.compareUnsigned(x[rs1(d)], x[rs2(d)]) >= 0 ? taken(h, cp, pc, d) : pc + len(d);
                 case Op.LB -> {
                     long v = m.load8(x[rs1(d)] + imm(d));
                     if (h.fault) { status = Hart.TRAP; break loop; }
@@ -167,6 +168,7 @@ final class Interpreter {
                     h.regionRuns++;
                     h.regionRetired += h.jitRetired;
                     pc = next;
+                    if (pc >>> 12 == pageVpn && h.jit != null) count(h, cp, slot(pc)); // an exit into this page
                     if (h.fault) {
                         if (h.pendingCause == Cause.ILLEGAL_INSN) { // an FP instruction the FPU refused, in this page
                             h.pendingTval = instructionBits(m, pc, page[slot(pc)]);
@@ -193,7 +195,6 @@ final class Interpreter {
             case Hart.OK -> {
                 h.pc = pc;
                 h.instret += n - counted;
-                if (h.jit != null && pc >>> 12 == pageVpn) profile(h, cp, slot(pc));
                 return Hart.OK;
             }
             case REGION_END -> { h.pc = pc; h.instret += n - counted; return Hart.OK; }
@@ -229,12 +230,22 @@ final class Interpreter {
 
     private static int slot(long pc) { return (int) (pc >>> 1) & (DecodeCache.SLOTS - 1); }
 
-    /** Counts a sample at {@code slot}; compiles a region there once it is hot. */
-    private static void profile(Hart h, CodePage cp, int slot) {
-        byte[] heat = cp.heat;
-        if (heat == null) cp.heat = heat = new byte[DecodeCache.SLOTS];
-        if (++heat[slot] != h.jit.threshold() || Decoded.op(cp.ops[slot]) == Op.REGION) return;
-        h.jit.request(cp, slot);
+    /**
+     * A taken branch or jal: returns its target, and counts a backward target in the same page,
+     * which starts a loop.
+     */
+    private static long taken(Hart h, CodePage cp, long pc, long d) {
+        long target = pc + imm(d);
+        if (imm(d) < 0 && (target ^ pc) >>> 12 == 0 && h.jit != null) count(h, cp, slot(target));
+        return target;
+    }
+
+    /**
+     * Counts one more start of interpreted code at {@code slot} (a loop head, or where control
+     * came into the page or out of a region); compiles a region there once it is hot.
+     */
+    private static void count(Hart h, CodePage cp, int slot) {
+        if (++cp.heat[slot] == h.jit.threshold() && Decoded.op(cp.ops[slot]) != Op.REGION) h.jit.request(cp, slot);
     }
 
     /** Decodes the instruction at {@code pc} and caches it, unless it straddles two pages. Returns 0 on a fetch fault. */

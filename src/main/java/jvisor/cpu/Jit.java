@@ -1,12 +1,13 @@
 package jvisor.cpu;
 
 /**
- * Compiles hot guest code to {@link Region}s. The interpreter samples the pc every time a block
- * ends on its budget; a slot sampled {@link #threshold()} times is compiled, starting there and
+ * Compiles hot guest code to {@link Region}s. The interpreter counts where interpreted code
+ * starts: loop heads (targets of backward jumps), code entered from another page, and code a
+ * region exits to. A slot counted {@link #threshold()} times is compiled, starting there and
  * covering what is reachable from it within the page.
  */
 public interface Jit {
-    /** Samples at a slot before it is compiled. */
+    /** Counted starts at a slot before it is compiled. */
     int threshold();
 
     /**

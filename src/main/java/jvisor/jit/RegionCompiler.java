@@ -95,7 +95,7 @@ public final class RegionCompiler implements Jit {
     private final boolean background;
 
     /**
-     * {@code threshold}: profile samples before a slot is compiled (1 compiles at the first);
+     * {@code threshold}: counted starts of interpreted code at a slot before it is compiled (1 compiles at the first);
      * {@code background}: compile on the JIT thread rather than on the requesting hart's.
      */
     public RegionCompiler(GuestRam ram, int threshold, boolean background) {

@@ -96,7 +96,7 @@ public final class Machine implements AutoCloseable {
     public void setJit(JitMode mode) {
         RegionCompiler compiler = switch (mode) {
             case OFF -> null;
-            case ON -> new RegionCompiler(ram, Integer.getInteger("jvisor.jit.threshold", 2), true);
+            case ON -> new RegionCompiler(ram, Integer.getInteger("jvisor.jit.threshold", 4096), true);
             case EAGER -> new RegionCompiler(ram, 1, false); // deterministic, for tests
         };
         for (Hart h : harts) {
