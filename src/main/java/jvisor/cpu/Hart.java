@@ -53,6 +53,9 @@ public final class Hart {
     public Jit jit;
     /** Instructions the last {@link Region} run retired. */
     int jitRetired;
+    /** Instructions the interpreter's last straight run retired, and the op it stopped at. */
+    int straightRetired;
+    long straightStop;
     /** Statistics: compiled region runs and the instructions they retired. */
     long regionRuns, regionRetired;
 

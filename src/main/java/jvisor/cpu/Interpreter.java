@@ -2,6 +2,7 @@ package jvisor.cpu;
 
 import java.lang.invoke.VarHandle;
 import jvisor.cpu.fpu.FpExec;
+import jvisor.memory.GuestRam;
 
 /**
  * The hot loop: fetch a pre-decoded op from the current page's {@link DecodeCache} slots,
@@ -25,10 +26,13 @@ final class Interpreter {
     private static long imm(long d) { return d >> 32; }
     private static int len(long d) { return 4 - ((int) d >>> 8 & 2); }
 
-    /** Runs at most {@code budget} instructions; returns {@link Hart#WFI} if the hart should idle. */
+    /**
+     * Runs at most {@code budget} instructions; returns {@link Hart#WFI} if the hart should idle.
+     * Fetches pages, runs stretches of simple instructions in {@link #straightRun}, and runs the
+     * instruction each stretch stops at, with whatever calls it needs.
+     */
     static int run(Hart h, int budget) {
         final long[] x = h.x;
-        if (x.length != 64) throw new IllegalStateException(); // lets C2 drop register bounds checks
         final Mmu m = h.mmu;
         long pc = h.pc;
         CodePage cp = null;
@@ -52,108 +56,33 @@ final class Interpreter {
                 d = decodeAt(m, pc, page, slot);
                 if (d == 0) { status = FETCH_FAULT; break; }
             }
+            if (((int) d & 0x1ff) != Op.REGION) { // else straight to the compiled code
+                pc = straightRun(h, page, pc, d, budget - n);
+                if (h.straightRetired > 0) {
+                    n += h.straightRetired;
+                    if (n >= budget || pc >>> 12 != pageVpn) continue;
+                    // Not page[slot] again: another hart or the JIT thread may have decoded it since.
+                    d = h.straightStop;
+                    if (d == 0) continue; // decoded above
+                }
+            }
+            // The instruction at pc needs a call: a TLB miss, a loop head to count, or a rare op.
             n++;
             switch ((int) d & 0x1ff) {
-                case Op.LI -> { x[rd(d)] = imm(d); pc += len(d); }
-                case Op.MV -> { x[rd(d)] = x[rs1(d)]; pc += len(d); }
-                case Op.ADDI -> { x[rd(d)] = x[rs1(d)] + imm(d); pc += len(d); }
-                case Op.LUI -> { x[rd(d)] = imm(d); pc += len(d); }
-                case Op.AUIPC -> { x[rd(d)] = pc + imm(d); pc += len(d); }
                 case Op.JAL -> { x[rd(d)] = pc + len(d); pc = taken(h, cp, pc, d); }
-                case Op.JALR -> { long t = x[rs1(d)] + imm(d) & ~1L; x[rd(d)] = pc + len(d); pc = t; }
-                case Op.BEQ -> pc = x[rs1(d)] == x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
-                case Op.BNE -> pc = x[rs1(d)] != x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
-                case Op.BLT -> pc = x[rs1(d)] < x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
-                case Op.BGE -> pc = x[rs1(d)] >= x[rs2(d)] ? taken(h, cp, pc, d) : pc + len(d);
-                case Op.BLTU -> pc = Long.compareUnsigned(x[rs1(d)], x[rs2(d)]) < 0 ? taken(h, cp, pc, d) : pc + len(d);
-                case Op.BGEU -> pc = Long.compareUnsigned(x[rs1(d)], x[rs2(d)]) >= 0 ? taken(h, cp, pc, d) : pc + len(d);
-                case Op.LB -> {
-                    long v = m.load8(x[rs1(d)] + imm(d));
+                case Op.BEQ, Op.BNE, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU ->
+                    pc = condition(d, x[rs1(d)], x[rs2(d)]) ? taken(h, cp, pc, d) : pc + len(d);
+                case Op.LB, Op.LH, Op.LW, Op.LD, Op.LBU, Op.LHU, Op.LWU -> {
+                    long v = loadSlow(m, d, x[rs1(d)] + imm(d));
                     if (h.fault) { status = Hart.TRAP; break loop; }
                     x[rd(d)] = v; pc += len(d);
                 }
-                case Op.LH -> {
-                    long v = m.load16(x[rs1(d)] + imm(d));
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    x[rd(d)] = v; pc += len(d);
-                }
-                case Op.LW -> {
-                    long v = m.load32(x[rs1(d)] + imm(d));
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    x[rd(d)] = v; pc += len(d);
-                }
-                case Op.LD -> {
-                    long v = m.load64(x[rs1(d)] + imm(d));
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    x[rd(d)] = v; pc += len(d);
-                }
-                case Op.LBU -> {
-                    long v = m.load8(x[rs1(d)] + imm(d));
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    x[rd(d)] = v & 0xff; pc += len(d);
-                }
-                case Op.LHU -> {
-                    long v = m.load16(x[rs1(d)] + imm(d));
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    x[rd(d)] = v & 0xffff; pc += len(d);
-                }
-                case Op.LWU -> {
-                    long v = m.load32(x[rs1(d)] + imm(d));
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    x[rd(d)] = v & 0xffff_ffffL; pc += len(d);
-                }
-                case Op.SB -> {
-                    m.store8(x[rs1(d)] + imm(d), x[rs2(d)]);
+                case Op.SB, Op.SH, Op.SW, Op.SD -> {
+                    storeSlow(m, d, x[rs1(d)] + imm(d), x[rs2(d)]);
                     if (h.fault) { status = Hart.TRAP; break loop; }
                     pc += len(d);
                 }
-                case Op.SH -> {
-                    m.store16(x[rs1(d)] + imm(d), x[rs2(d)]);
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    pc += len(d);
-                }
-                case Op.SW -> {
-                    m.store32(x[rs1(d)] + imm(d), x[rs2(d)]);
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    pc += len(d);
-                }
-                case Op.SD -> {
-                    m.store64(x[rs1(d)] + imm(d), x[rs2(d)]);
-                    if (h.fault) { status = Hart.TRAP; break loop; }
-                    pc += len(d);
-                }
-                case Op.SLTI -> { x[rd(d)] = x[rs1(d)] < imm(d) ? 1 : 0; pc += len(d); }
-                case Op.SLTIU -> { x[rd(d)] = Long.compareUnsigned(x[rs1(d)], imm(d)) < 0 ? 1 : 0; pc += len(d); }
-                case Op.XORI -> { x[rd(d)] = x[rs1(d)] ^ imm(d); pc += len(d); }
-                case Op.ORI -> { x[rd(d)] = x[rs1(d)] | imm(d); pc += len(d); }
-                case Op.ANDI -> { x[rd(d)] = x[rs1(d)] & imm(d); pc += len(d); }
-                case Op.SLLI -> { x[rd(d)] = x[rs1(d)] << imm(d); pc += len(d); }
-                case Op.SRLI -> { x[rd(d)] = x[rs1(d)] >>> imm(d); pc += len(d); }
-                case Op.SRAI -> { x[rd(d)] = x[rs1(d)] >> imm(d); pc += len(d); }
-                case Op.ADD -> { x[rd(d)] = x[rs1(d)] + x[rs2(d)]; pc += len(d); }
-                case Op.SUB -> { x[rd(d)] = x[rs1(d)] - x[rs2(d)]; pc += len(d); }
-                case Op.SLL -> { x[rd(d)] = x[rs1(d)] << x[rs2(d)]; pc += len(d); }
-                case Op.SLT -> { x[rd(d)] = x[rs1(d)] < x[rs2(d)] ? 1 : 0; pc += len(d); }
-                case Op.SLTU -> { x[rd(d)] = Long.compareUnsigned(x[rs1(d)], x[rs2(d)]) < 0 ? 1 : 0; pc += len(d); }
-                case Op.XOR -> { x[rd(d)] = x[rs1(d)] ^ x[rs2(d)]; pc += len(d); }
-                case Op.SRL -> { x[rd(d)] = x[rs1(d)] >>> x[rs2(d)]; pc += len(d); }
-                case Op.SRA -> { x[rd(d)] = x[rs1(d)] >> x[rs2(d)]; pc += len(d); }
-                case Op.OR -> { x[rd(d)] = x[rs1(d)] | x[rs2(d)]; pc += len(d); }
-                case Op.AND -> { x[rd(d)] = x[rs1(d)] & x[rs2(d)]; pc += len(d); }
-                case Op.ADDIW -> { x[rd(d)] = (int) (x[rs1(d)] + imm(d)); pc += len(d); }
-                case Op.SLLIW -> { x[rd(d)] = (int) x[rs1(d)] << imm(d); pc += len(d); }
-                case Op.SRLIW -> { x[rd(d)] = (int) x[rs1(d)] >>> imm(d); pc += len(d); }
-                case Op.SRAIW -> { x[rd(d)] = (int) x[rs1(d)] >> imm(d); pc += len(d); }
-                case Op.ADDW -> { x[rd(d)] = (int) (x[rs1(d)] + x[rs2(d)]); pc += len(d); }
-                case Op.SUBW -> { x[rd(d)] = (int) (x[rs1(d)] - x[rs2(d)]); pc += len(d); }
-                case Op.SLLW -> { x[rd(d)] = (int) x[rs1(d)] << x[rs2(d)]; pc += len(d); }
-                case Op.SRLW -> { x[rd(d)] = (int) x[rs1(d)] >>> x[rs2(d)]; pc += len(d); }
-                case Op.SRAW -> { x[rd(d)] = (int) x[rs1(d)] >> x[rs2(d)]; pc += len(d); }
-                case Op.MUL -> { x[rd(d)] = x[rs1(d)] * x[rs2(d)]; pc += len(d); }
-                case Op.MULH -> { x[rd(d)] = Math.multiplyHigh(x[rs1(d)], x[rs2(d)]); pc += len(d); }
                 case Op.MULHSU -> { x[rd(d)] = IntMath.mulhsu(x[rs1(d)], x[rs2(d)]); pc += len(d); }
-                case Op.MULHU -> { x[rd(d)] = Math.unsignedMultiplyHigh(x[rs1(d)], x[rs2(d)]); pc += len(d); }
-                case Op.MULW -> { x[rd(d)] = (int) x[rs1(d)] * (int) x[rs2(d)]; pc += len(d); }
                 case Op.DIV, Op.DIVU, Op.REM, Op.REMU, Op.DIVW, Op.DIVUW, Op.REMW, Op.REMUW -> {
                     x[rd(d)] = IntMath.divide((int) d & 0x1ff, x[rs1(d)], x[rs2(d)]);
                     pc += len(d);
@@ -161,9 +90,9 @@ final class Interpreter {
                 case Op.FENCE -> { VarHandle.fullFence(); pc += len(d); }
                 case Op.ILLEGAL -> { status = Hart.ILLEGAL; break loop; }
                 case Op.REGION -> {
-                    Region r = cp.regions == null ? null : cp.regions[slot];
-                    if (r == null) { n--; status = REGION_END; break loop; } // not yet visible to this hart: retry
-                    long next = r.run(x, m, h, pc);
+                    Region region = cp.regions == null ? null : cp.regions[slot(pc)];
+                    if (region == null) { n--; status = REGION_END; break loop; } // not yet visible to this hart: retry
+                    long next = region.run(x, m, h, pc);
                     n += h.jitRetired - 1;
                     h.regionRuns++;
                     h.regionRetired += h.jitRetired;
@@ -228,7 +157,141 @@ final class Interpreter {
         }
     }
 
+    /** A load through the MMU's full path (TLB miss, device, page crossing), extended as the op says. */
+    private static long loadSlow(Mmu m, long d, long va) {
+        return switch ((int) d & 0x1ff) {
+            case Op.LB -> m.load8(va);
+            case Op.LH -> m.load16(va);
+            case Op.LW -> m.load32(va);
+            case Op.LBU -> m.load8(va) & 0xffL;
+            case Op.LHU -> m.load16(va) & 0xffffL;
+            case Op.LWU -> m.load32(va) & 0xffff_ffffL;
+            default -> m.load64(va);
+        };
+    }
+
+    private static void storeSlow(Mmu m, long d, long va, long v) {
+        switch ((int) d & 0x1ff) {
+            case Op.SB -> m.store8(va, v);
+            case Op.SH -> m.store16(va, v);
+            case Op.SW -> m.store32(va, v);
+            default -> m.store64(va, v);
+        }
+    }
+
     private static int slot(long pc) { return (int) (pc >>> 1) & (DecodeCache.SLOTS - 1); }
+
+    /**
+     * Runs instructions from {@code pc} (whose decoded op is {@code d}; it may straddle pages and
+     * then is in no slot) while they need no call: ALU ops, jumps, branches, and loads and stores
+     * that hit the TLB. Stops before any other instruction, an undecoded slot, a backward jump to
+     * count while the JIT profiles, the end of the page, or after {@code budget} (at least 1)
+     * instructions; returns the pc there and leaves the count in {@link Hart#straightRetired} and
+     * the op it stopped at in {@link Hart#straightStop}.
+     *
+     * <p>A method of its own with no call in its loop, so C2 keeps its state in registers: every
+     * call clobbers all of them, and one call anywhere in a single interpreter loop made C2 spill
+     * and reload the whole state on every instruction.
+     */
+    private static long straightRun(Hart h, long[] page, long pc, long d, int budget) {
+        final long[] x = h.x;
+        final int r = x.length - 1; // x[i & r] needs no bounds check
+        final Mmu m = h.mmu;
+        final GuestRam ram = m.ram();
+        final boolean profiling = h.jit != null;
+        final long vpn = pc >>> 12;
+        int n = 0;
+        run:
+        while (true) {
+            long next = pc + len(d);
+            switch ((int) d & 0x1ff) {
+                case Op.LI, Op.LUI -> x[rd(d) & r] = imm(d);
+                case Op.MV -> x[rd(d) & r] = x[rs1(d) & r];
+                case Op.ADDI -> x[rd(d) & r] = x[rs1(d) & r] + imm(d);
+                case Op.AUIPC -> x[rd(d) & r] = pc + imm(d);
+                case Op.JAL -> {
+                    if (loopHead(profiling, d)) break run;
+                    x[rd(d) & r] = next;
+                    next = pc + imm(d);
+                }
+                case Op.JALR -> { long t = x[rs1(d) & r] + imm(d) & ~1L; x[rd(d) & r] = next; next = t; }
+                case Op.BEQ -> { if (x[rs1(d) & r] == x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
+                case Op.BNE -> { if (x[rs1(d) & r] != x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
+                case Op.BLT -> { if (x[rs1(d) & r] < x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
+                case Op.BGE -> { if (x[rs1(d) & r] >= x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
+                case Op.BLTU -> {
+                    if (Long.compareUnsigned(x[rs1(d) & r], x[rs2(d) & r]) < 0) { if (loopHead(profiling, d)) break run; next = pc + imm(d); }
+                }
+                case Op.BGEU -> {
+                    if (Long.compareUnsigned(x[rs1(d) & r], x[rs2(d) & r]) >= 0) { if (loopHead(profiling, d)) break run; next = pc + imm(d); }
+                }
+                case Op.LB -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 1); if (o < 0) break run; x[rd(d) & r] = ram.getByte(o); }
+                case Op.LH -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 2); if (o < 0) break run; x[rd(d) & r] = ram.getShort(o); }
+                case Op.LW -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 4); if (o < 0) break run; x[rd(d) & r] = ram.getInt(o); }
+                case Op.LD -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 8); if (o < 0) break run; x[rd(d) & r] = ram.getLong(o); }
+                case Op.LBU -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 1); if (o < 0) break run; x[rd(d) & r] = ram.getByte(o) & 0xffL; }
+                case Op.LHU -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 2); if (o < 0) break run; x[rd(d) & r] = ram.getShort(o) & 0xffffL; }
+                case Op.LWU -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 4); if (o < 0) break run; x[rd(d) & r] = ram.getInt(o) & 0xffff_ffffL; }
+                case Op.SB -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 1); if (o < 0) break run; ram.putByte(o, (byte) x[rs2(d) & r]); }
+                case Op.SH -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 2); if (o < 0) break run; ram.putShort(o, (short) x[rs2(d) & r]); }
+                case Op.SW -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 4); if (o < 0) break run; ram.putInt(o, (int) x[rs2(d) & r]); }
+                case Op.SD -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 8); if (o < 0) break run; ram.putLong(o, x[rs2(d) & r]); }
+                case Op.SLTI -> x[rd(d) & r] = x[rs1(d) & r] < imm(d) ? 1 : 0;
+                case Op.SLTIU -> x[rd(d) & r] = Long.compareUnsigned(x[rs1(d) & r], imm(d)) < 0 ? 1 : 0;
+                case Op.XORI -> x[rd(d) & r] = x[rs1(d) & r] ^ imm(d);
+                case Op.ORI -> x[rd(d) & r] = x[rs1(d) & r] | imm(d);
+                case Op.ANDI -> x[rd(d) & r] = x[rs1(d) & r] & imm(d);
+                case Op.SLLI -> x[rd(d) & r] = x[rs1(d) & r] << imm(d);
+                case Op.SRLI -> x[rd(d) & r] = x[rs1(d) & r] >>> imm(d);
+                case Op.SRAI -> x[rd(d) & r] = x[rs1(d) & r] >> imm(d);
+                case Op.ADD -> x[rd(d) & r] = x[rs1(d) & r] + x[rs2(d) & r];
+                case Op.SUB -> x[rd(d) & r] = x[rs1(d) & r] - x[rs2(d) & r];
+                case Op.SLL -> x[rd(d) & r] = x[rs1(d) & r] << x[rs2(d) & r];
+                case Op.SLT -> x[rd(d) & r] = x[rs1(d) & r] < x[rs2(d) & r] ? 1 : 0;
+                case Op.SLTU -> x[rd(d) & r] = Long.compareUnsigned(x[rs1(d) & r], x[rs2(d) & r]) < 0 ? 1 : 0;
+                case Op.XOR -> x[rd(d) & r] = x[rs1(d) & r] ^ x[rs2(d) & r];
+                case Op.SRL -> x[rd(d) & r] = x[rs1(d) & r] >>> x[rs2(d) & r];
+                case Op.SRA -> x[rd(d) & r] = x[rs1(d) & r] >> x[rs2(d) & r];
+                case Op.OR -> x[rd(d) & r] = x[rs1(d) & r] | x[rs2(d) & r];
+                case Op.AND -> x[rd(d) & r] = x[rs1(d) & r] & x[rs2(d) & r];
+                case Op.ADDIW -> x[rd(d) & r] = (int) (x[rs1(d) & r] + imm(d));
+                case Op.SLLIW -> x[rd(d) & r] = (int) x[rs1(d) & r] << imm(d);
+                case Op.SRLIW -> x[rd(d) & r] = (int) x[rs1(d) & r] >>> imm(d);
+                case Op.SRAIW -> x[rd(d) & r] = (int) x[rs1(d) & r] >> imm(d);
+                case Op.ADDW -> x[rd(d) & r] = (int) (x[rs1(d) & r] + x[rs2(d) & r]);
+                case Op.SUBW -> x[rd(d) & r] = (int) (x[rs1(d) & r] - x[rs2(d) & r]);
+                case Op.SLLW -> x[rd(d) & r] = (int) x[rs1(d) & r] << x[rs2(d) & r];
+                case Op.SRLW -> x[rd(d) & r] = (int) x[rs1(d) & r] >>> x[rs2(d) & r];
+                case Op.SRAW -> x[rd(d) & r] = (int) x[rs1(d) & r] >> x[rs2(d) & r];
+                case Op.MUL -> x[rd(d) & r] = x[rs1(d) & r] * x[rs2(d) & r];
+                case Op.MULH -> x[rd(d) & r] = Math.multiplyHigh(x[rs1(d) & r], x[rs2(d) & r]);
+                case Op.MULHU -> x[rd(d) & r] = Math.unsignedMultiplyHigh(x[rs1(d) & r], x[rs2(d) & r]);
+                case Op.MULW -> x[rd(d) & r] = (int) x[rs1(d) & r] * (int) x[rs2(d) & r];
+                default -> { break run; }
+            }
+            pc = next;
+            n++;
+            if (n >= budget || pc >>> 12 != vpn) break;
+            d = page[(int) (pc >>> 1) & (page.length - 1)];
+        }
+        h.straightRetired = n;
+        h.straightStop = d;
+        return pc;
+    }
+
+    private static boolean condition(long d, long a, long b) {
+        return switch ((int) d & 0x1ff) {
+            case Op.BEQ -> a == b;
+            case Op.BNE -> a != b;
+            case Op.BLT -> a < b;
+            case Op.BGE -> a >= b;
+            case Op.BLTU -> Long.compareUnsigned(a, b) < 0;
+            default -> Long.compareUnsigned(a, b) >= 0;
+        };
+    }
+
+    /** A taken backward jump while the JIT profiles: its target is counted as a loop head. */
+    private static boolean loopHead(boolean profiling, long d) { return profiling && imm(d) < 0; }
 
     /**
      * A taken branch or jal: returns its target, and counts a backward target in the same page,

@@ -86,74 +86,71 @@ public final class Mmu {
         }
     }
 
-    // ---- loads ----
+    // ---- loads and stores ----
 
-    public long load64(long va) {
+    /**
+     * The RAM offset a {@code size}-byte load at {@code va} reads when the TLB holds its page and
+     * the access stays inside it; -1 otherwise (the slow path decides).
+     */
+    long loadHit(long va, int size) {
         long vpn = va >>> 12;
         long[] t = loadTlb;
         int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn && (va & 0xfff) <= 0xff8) return ram.getLong(t[i + 1] + (va & 0xfff));
-        return loadSlow(va, 8);
+        return t[i] == vpn && (va & 0xfff) <= 4096 - size ? t[i + 1] + (va & 0xfff) : -1;
+    }
+
+    /** As {@link #loadHit} for stores: -1 also for pages watched for code or devices. */
+    long storeHit(long va, int size) {
+        long vpn = va >>> 12;
+        long[] t = storeTlb;
+        int i = Tlb.slot(t, vpn);
+        return t[i] == vpn && (va & 0xfff) <= 4096 - size ? t[i + 1] + (va & 0xfff) : -1;
+    }
+
+    public long load64(long va) {
+        long o = loadHit(va, 8);
+        return o >= 0 ? ram.getLong(o) : loadSlow(va, 8);
     }
 
     /** Sign-extended 32-bit load. */
     public long load32(long va) {
-        long vpn = va >>> 12;
-        long[] t = loadTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn && (va & 0xfff) <= 0xffc) return ram.getInt(t[i + 1] + (va & 0xfff));
-        return (int) loadSlow(va, 4);
+        long o = loadHit(va, 4);
+        return o >= 0 ? ram.getInt(o) : (int) loadSlow(va, 4);
     }
 
     /** Sign-extended 16-bit load. */
     public long load16(long va) {
-        long vpn = va >>> 12;
-        long[] t = loadTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn && (va & 0xfff) <= 0xffe) return ram.getShort(t[i + 1] + (va & 0xfff));
-        return (short) loadSlow(va, 2);
+        long o = loadHit(va, 2);
+        return o >= 0 ? ram.getShort(o) : (short) loadSlow(va, 2);
     }
 
     /** Sign-extended 8-bit load. */
     public long load8(long va) {
-        long vpn = va >>> 12;
-        long[] t = loadTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn) return ram.getByte(t[i + 1] + (va & 0xfff));
-        return (byte) loadSlow(va, 1);
+        long o = loadHit(va, 1);
+        return o >= 0 ? ram.getByte(o) : (byte) loadSlow(va, 1);
     }
 
-    // ---- stores ----
-
     public void store64(long va, long v) {
-        long vpn = va >>> 12;
-        long[] t = storeTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn && (va & 0xfff) <= 0xff8) ram.putLong(t[i + 1] + (va & 0xfff), v);
+        long o = storeHit(va, 8);
+        if (o >= 0) ram.putLong(o, v);
         else storeSlow(va, 8, v);
     }
 
     public void store32(long va, long v) {
-        long vpn = va >>> 12;
-        long[] t = storeTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn && (va & 0xfff) <= 0xffc) ram.putInt(t[i + 1] + (va & 0xfff), (int) v);
+        long o = storeHit(va, 4);
+        if (o >= 0) ram.putInt(o, (int) v);
         else storeSlow(va, 4, v);
     }
 
     public void store16(long va, long v) {
-        long vpn = va >>> 12;
-        long[] t = storeTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn && (va & 0xfff) <= 0xffe) ram.putShort(t[i + 1] + (va & 0xfff), (short) v);
+        long o = storeHit(va, 2);
+        if (o >= 0) ram.putShort(o, (short) v);
         else storeSlow(va, 2, v);
     }
 
     public void store8(long va, long v) {
-        long vpn = va >>> 12;
-        long[] t = storeTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn) ram.putByte(t[i + 1] + (va & 0xfff), (byte) v);
+        long o = storeHit(va, 1);
+        if (o >= 0) ram.putByte(o, (byte) v);
         else storeSlow(va, 1, v);
     }
 
