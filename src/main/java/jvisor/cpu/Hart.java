@@ -53,9 +53,8 @@ public final class Hart {
     public Jit jit;
     /** Instructions the last {@link Region} run retired. */
     int jitRetired;
-    /** Instructions the interpreter's last straight run retired, and the op it stopped at. */
+    /** Instructions the interpreter's last straight run retired. */
     int straightRetired;
-    long straightStop;
     /** Statistics: compiled region runs and the instructions they retired. */
     long regionRuns, regionRetired;
 

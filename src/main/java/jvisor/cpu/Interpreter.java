@@ -59,11 +59,10 @@ final class Interpreter {
             if (((int) d & 0x1ff) != Op.REGION) { // else straight to the compiled code
                 pc = straightRun(h, page, pc, d, budget - n);
                 if (h.straightRetired > 0) {
+                    // Round again, so the op below is always the one the straight run refused:
+                    // another hart or the JIT thread may fill an undecoded slot at any time.
                     n += h.straightRetired;
-                    if (n >= budget || pc >>> 12 != pageVpn) continue;
-                    // Not page[slot] again: another hart or the JIT thread may have decoded it since.
-                    d = h.straightStop;
-                    if (d == 0) continue; // decoded above
+                    continue;
                 }
             }
             // The instruction at pc needs a call: a TLB miss, a loop head to count, or a rare op.
@@ -186,8 +185,7 @@ final class Interpreter {
      * then is in no slot) while they need no call: ALU ops, jumps, branches, and loads and stores
      * that hit the TLB. Stops before any other instruction, an undecoded slot, a backward jump to
      * count while the JIT profiles, the end of the page, or after {@code budget} (at least 1)
-     * instructions; returns the pc there and leaves the count in {@link Hart#straightRetired} and
-     * the op it stopped at in {@link Hart#straightStop}.
+     * instructions; returns the pc there and leaves the count in {@link Hart#straightRetired}.
      *
      * <p>A method of its own with no call in its loop, so C2 keeps its state in registers: every
      * call clobbers all of them, and one call anywhere in a single interpreter loop made C2 spill
@@ -275,7 +273,6 @@ final class Interpreter {
             d = page[(int) (pc >>> 1) & (page.length - 1)];
         }
         h.straightRetired = n;
-        h.straightStop = d;
         return pc;
     }
 
