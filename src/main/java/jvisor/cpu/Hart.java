@@ -26,7 +26,10 @@ public final class Hart {
     /** Instructions per block: bounds interrupt latency (a few microseconds). */
     public static final int BLOCK_DEFAULT = 4096;
 
-    /** Instructions per block for this hart; smaller values sample the JIT profile more often. */
+    /**
+     * Instructions per block for this hart. Each block starts with a page entry the JIT counts, so
+     * smaller values make the eager JIT compile regions from more starting points.
+     */
     public int blockSize = BLOCK_DEFAULT;
 
     /**

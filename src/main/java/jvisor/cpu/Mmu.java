@@ -92,20 +92,10 @@ public final class Mmu {
      * The RAM offset a {@code size}-byte load at {@code va} reads when the TLB holds its page and
      * the access stays inside it; -1 otherwise (the slow path decides).
      */
-    long loadHit(long va, int size) {
-        long vpn = va >>> 12;
-        long[] t = loadTlb;
-        int i = Tlb.slot(t, vpn);
-        return t[i] == vpn && (va & 0xfff) <= 4096 - size ? t[i + 1] + (va & 0xfff) : -1;
-    }
+    long loadHit(long va, int size) { return Tlb.hit(loadTlb, va, size); }
 
     /** As {@link #loadHit} for stores: -1 also for pages watched for code or devices. */
-    long storeHit(long va, int size) {
-        long vpn = va >>> 12;
-        long[] t = storeTlb;
-        int i = Tlb.slot(t, vpn);
-        return t[i] == vpn && (va & 0xfff) <= 4096 - size ? t[i + 1] + (va & 0xfff) : -1;
-    }
+    long storeHit(long va, int size) { return Tlb.hit(storeTlb, va, size); }
 
     public long load64(long va) {
         long o = loadHit(va, 8);

@@ -31,6 +31,16 @@ final class Tlb {
      */
     static int slot(long[] table, long vpn) { return (int) vpn << 1 & table.length - 2; }
 
+    /**
+     * The RAM offset for a {@code size}-byte access at {@code va} if {@code table} holds its page
+     * and the access stays inside it; -1 otherwise.
+     */
+    static long hit(long[] table, long va, int size) {
+        long vpn = va >>> 12;
+        int i = slot(table, vpn);
+        return table[i] == vpn && (va & 0xfff) <= 4096 - size ? table[i + 1] + (va & 0xfff) : -1;
+    }
+
     static void put(long[] table, long vpn, long pageOff) {
         int i = slot(table, vpn);
         table[i] = vpn;
