@@ -33,8 +33,11 @@ import jvisor.memory.GuestRam;
  *
  * <p>The region is every instruction reachable from the entry by straight-line flow, branches and
  * jal within the page, up to {@link #MAX_INSTRUCTIONS}. It is entered at its first instruction or
- * at a return site (a switch on the entry pc). Registers used are loaded into locals at entry and the
- * modified ones stored back at the single exit. pcs are computed from the virtual base of the
+ * at a return site (a switch on the entry pc). Guest registers stay in the hart's array: each
+ * instruction loads its operands from it and stores its result to it, and C2 keeps them in host
+ * registers between calls. (Loading them into locals at entry and storing them back at the exit
+ * ran no faster and made every value live up to every exit: register allocation of those
+ * methods was half of C1's and C2's time in a boot.) pcs are computed from the virtual base of the
  * entry pc, so the same physical page mapped at several addresses works. Each
  * instruction counts itself; a backward jump leaves once {@link #BUDGET} instructions have run so
  * the hart still checks interrupts.
@@ -65,7 +68,7 @@ public final class RegionCompiler implements Jit {
     private static final MethodTypeDesc IJJ_J = MethodTypeDesc.of(CD_long, CD_int, CD_long, CD_long);
 
     // Local variable slots of run(long[] x, Mmu m, Hart h, long pc); the pc's slot becomes vbase.
-    private static final int X = 1, MMU = 2, HART = 3, VBASE = 4, COUNT = 6, NEXT_PC = 7, TMP = 9, REG0 = 11;
+    private static final int X = 1, MMU = 2, HART = 3, VBASE = 4, COUNT = 6, NEXT_PC = 7, TMP = 9, RESULT = 11;
 
     private static final AtomicLong COMPILED = new AtomicLong();
 
@@ -192,17 +195,8 @@ public final class RegionCompiler implements Jit {
             this.exit = c.newLabel();
         }
 
-        private static int reg(int r) { return REG0 + 2 * r; }
-
         void emit() {
-            // Prologue: registers into locals; count, next pc and scratch start defined.
-            for (int r = 1; r < 32; r++) {
-                if (!plan.used.get(r)) continue;
-                c.aload(X);
-                c.loadConstant(r);
-                c.laload();
-                c.lstore(reg(r));
-            }
+            // Prologue: count, next pc and scratch start defined.
             c.iconst_0();
             c.istore(COUNT);
             c.lconst_0();
@@ -218,15 +212,8 @@ public final class RegionCompiler implements Jit {
                 c.iinc(COUNT, 1);
                 instruction(s, plan.ops[s]);
             }
-            // Epilogue: modified registers back to the array, count to the hart.
+            // Epilogue: count to the hart.
             c.labelBinding(exit);
-            for (int r = 1; r < 32; r++) {
-                if (!plan.written.get(r)) continue;
-                c.aload(X);
-                c.loadConstant(r);
-                c.lload(reg(r));
-                c.lastore();
-            }
             c.aload(HART);
             c.iload(COUNT);
             c.putfield(CD_HART, "jitRetired", CD_int);
@@ -306,11 +293,26 @@ public final class RegionCompiler implements Jit {
         }
 
         private void read(int r) {
-            if (r == 0) c.lconst_0(); else c.lload(reg(r));
+            if (r == 0) {
+                c.lconst_0();
+                return;
+            }
+            c.aload(X);
+            c.loadConstant(r);
+            c.laload();
         }
 
+        /** Stores the long on the stack to register {@code rd}. */
         private void write(int rd) {
-            if (rd == Decoded.SINK || rd == 0) c.pop2(); else c.lstore(reg(rd));
+            if (rd == Decoded.SINK || rd == 0) {
+                c.pop2();
+                return;
+            }
+            c.lstore(RESULT);
+            c.aload(X);
+            c.loadConstant(rd);
+            c.lload(RESULT);
+            c.lastore();
         }
 
         private void instruction(int s, long d) {
@@ -500,8 +502,7 @@ public final class RegionCompiler implements Jit {
         }
 
         /**
-         * An F/D instruction, executed by the FPU on the hart's f registers. Its integer operand
-         * goes to the register array first and its integer result comes back from it. When the
+         * An F/D instruction, executed by the FPU on the hart's f and x registers. When the
          * FPU refuses (FS off, a reserved rounding mode) the region raises illegal-instruction
          * there (the interpreter adds tval); memory faults leave as for integer loads and stores.
          */
@@ -525,12 +526,6 @@ public final class RegionCompiler implements Jit {
                     c.invokestatic(CD_FPCOMPILED, "fmaddD", HIIIII_I);
                 }
                 default -> {
-                    if (RegionPlan.fpReadsX(op) && rs1 != 0) {
-                        c.aload(X);
-                        c.loadConstant(rs1);
-                        c.lload(reg(rs1));
-                        c.lastore();
-                    }
                     c.loadConstant(d);
                     c.invokestatic(CD_FPEXEC, "execute", HJ_I);
                 }
@@ -547,12 +542,6 @@ public final class RegionCompiler implements Jit {
             c.iinc(COUNT, -1);
             exitTo(off);
             c.labelBinding(ok);
-            if (RegionPlan.fpWritesX(op) && rd != 0 && rd != Decoded.SINK) {
-                c.aload(X);
-                c.loadConstant(rd);
-                c.laload();
-                c.lstore(reg(rd));
-            }
         }
 
         private void branch(int s, int op, int rs1, int rs2, long target) {

@@ -5,13 +5,12 @@ import java.util.BitSet;
 import jvisor.cpu.CodePage;
 import jvisor.cpu.Decoded;
 import jvisor.cpu.Op;
-import static jvisor.cpu.fpu.FpOp.*;
 
 /**
  * Which instructions of a page a region covers: those reachable from the entry through
  * fall-through, conditional branches and jal inside the page, stopping at anything the compiler
  * leaves to the interpreter. The code after each call is included too and is an entry of its own,
- * where the callee's return comes back in. Also records the registers read and written.
+ * where the callee's return comes back in.
  */
 final class RegionPlan {
     /** Decodes slot {@code s} of a page on demand (0: cannot be decoded here). */
@@ -19,7 +18,6 @@ final class RegionPlan {
 
     final long[] ops = new long[2048];
     private final BitSet members = new BitSet(2048), entries = new BitSet(2048);
-    final BitSet used = new BitSet(32), written = new BitSet(32);
     private int[] sorted;
 
 
@@ -36,7 +34,6 @@ final class RegionPlan {
             p.members.set(s);
             p.ops[s] = d;
             count++;
-            p.noteRegisters(d);
             int op = Decoded.op(d), len = Decoded.length(d);
             long target = 2L * s + Decoded.imm(d);
             switch (op) {
@@ -71,40 +68,6 @@ final class RegionPlan {
     static boolean compilable(int op) {
         return op >= Op.LUI && op <= Op.REMUW || op == Op.FENCE || op == Op.LI || op == Op.MV
                 || op >= Op.FP_FIRST && op <= Op.FP_LAST;
-    }
-
-    /** F/D ops whose rs1 is an integer register: address base or integer source. */
-    static boolean fpReadsX(int op) {
-        return op >= FLW && op <= FSD || op == FMV_W_X || op == FMV_D_X || op >= FCVT_S_W && op <= FCVT_S_LU
-                || op >= FCVT_D_W && op <= FCVT_D_LU;
-    }
-
-    /** F/D ops whose rd is an integer register. */
-    static boolean fpWritesX(int op) {
-        return op >= FLE_S && op <= FMV_X_W || op >= FCVT_W_S && op <= FCVT_LU_S || op >= FLE_D && op <= FMV_X_D
-                || op >= FCVT_W_D && op <= FCVT_LU_D;
-    }
-
-    private void noteRegisters(long d) {
-        int op = Decoded.op(d), rd = Decoded.rd(d), rs1 = Decoded.rs1(d), rs2 = Decoded.rs2(d);
-        if (op >= Op.FP_FIRST) { // f registers stay in the hart; only integer operands count here
-            if (fpReadsX(op) && rs1 != 0) used.set(rs1);
-            if (fpWritesX(op) && rd != 0 && rd != Decoded.SINK) {
-                used.set(rd);
-                written.set(rd);
-            }
-            return;
-        }
-        boolean readsRs2 = op >= Op.BEQ && op <= Op.BGEU || op >= Op.SB && op <= Op.SD
-                || op >= Op.ADD && op <= Op.AND || op >= Op.ADDW && op <= Op.REMUW;
-        boolean readsRs1 = op != Op.LUI && op != Op.AUIPC && op != Op.JAL && op != Op.LI && op != Op.FENCE;
-        boolean writesRd = !(op >= Op.BEQ && op <= Op.BGEU || op >= Op.SB && op <= Op.SD || op == Op.FENCE);
-        if (readsRs1 && rs1 != 0) used.set(rs1);
-        if (readsRs2 && rs2 != 0) used.set(rs2);
-        if (writesRd && rd != 0 && rd != Decoded.SINK) {
-            used.set(rd); // loaded at entry too: an exit before the write stores the original back
-            written.set(rd);
-        }
     }
 
     boolean contains(int slot) { return members.get(slot); }
