@@ -39,7 +39,8 @@ import jvisor.memory.GuestRam;
  * ran no faster and made every value live up to every exit: register allocation of those
  * methods was half of C1's and C2's time in a boot.) pcs are computed from the virtual base of the
  * entry pc, so the same physical page mapped at several addresses works. Each
- * instruction counts itself; a backward jump leaves once {@link #BUDGET} instructions have run so
+ * block counts its instructions on entry (an exit from inside it takes back those that did not
+ * run); a backward jump leaves once {@link #BUDGET} instructions have run so
  * the hart still checks interrupts.
  */
 public final class RegionCompiler implements Jit {
@@ -68,7 +69,7 @@ public final class RegionCompiler implements Jit {
     private static final MethodTypeDesc IJJ_J = MethodTypeDesc.of(CD_long, CD_int, CD_long, CD_long);
 
     // Local variable slots of run(long[] x, Mmu m, Hart h, long pc); the pc's slot becomes vbase.
-    private static final int X = 1, MMU = 2, HART = 3, VBASE = 4, COUNT = 6, NEXT_PC = 7, TMP = 9, RESULT = 11;
+    private static final int X = 1, MMU = 2, HART = 3, VBASE = 4, COUNT = 6, NEXT_PC = 7, TMP = 9;
 
     private static final AtomicLong COMPILED = new AtomicLong();
 
@@ -188,6 +189,8 @@ public final class RegionCompiler implements Jit {
         private final RegionPlan plan;
         private final Label exit;
         private final Label[] labels = new Label[2048];
+        /** By slot: instructions from it to the end of its block, which counts them all on entry. */
+        private final int[] rest = new int[2048];
 
         Emitter(CodeBuilder c, RegionPlan plan) {
             this.c = c;
@@ -205,11 +208,15 @@ public final class RegionCompiler implements Jit {
             c.lstore(TMP);
             int[] slots = plan.slots();
             for (int s : slots) labels[s] = c.newLabel();
+            boolean[] leaders = leaders(slots);
+            for (int i = slots.length - 1; i >= 0; i--) {
+                boolean last = i + 1 == slots.length || leaders[slots[i + 1]];
+                rest[slots[i]] = 1 + (last ? 0 : rest[slots[i + 1]]);
+            }
             enterAtPc(plan.entries());
-            for (int i = 0; i < slots.length; i++) {
-                int s = slots[i];
+            for (int s : slots) {
                 c.labelBinding(labels[s]);
-                c.iinc(COUNT, 1);
+                if (leaders[s]) c.iinc(COUNT, rest[s]);
                 instruction(s, plan.ops[s]);
             }
             // Epilogue: count to the hart.
@@ -219,6 +226,28 @@ public final class RegionCompiler implements Jit {
             c.putfield(CD_HART, "jitRetired", CD_int);
             c.lload(NEXT_PC);
             c.lreturn();
+        }
+
+        /**
+         * The slots that start a block (a straight run of instructions entered only at its top):
+         * entries, targets of jumps, and whatever follows a jump or is not reached by falling through.
+         */
+        private boolean[] leaders(int[] slots) {
+            boolean[] leader = new boolean[2048];
+            for (int e : plan.entries()) leader[e] = true;
+            for (int i = 0; i < slots.length; i++) {
+                int s = slots[i];
+                long d = plan.ops[s];
+                int op = Decoded.op(d);
+                boolean jumps = op == Op.JAL || op == Op.JALR || op >= Op.BEQ && op <= Op.BGEU;
+                if (op != Op.JALR && jumps) {
+                    long target = 2L * s + Decoded.imm(d);
+                    if (target >= 0 && target < 4096 && plan.contains((int) (target >> 1))) leader[(int) (target >> 1)] = true;
+                }
+                if (i + 1 < slots.length && (jumps || s + Decoded.length(d) / 2 != slots[i + 1])) leader[slots[i + 1]] = true;
+            }
+            if (slots.length > 0) leader[slots[0]] = true;
+            return leader;
         }
 
         /** Jumps to the label of the entry pc's slot and turns the pc into the page's virtual base. */
@@ -302,17 +331,16 @@ public final class RegionCompiler implements Jit {
             c.laload();
         }
 
-        /** Stores the long on the stack to register {@code rd}. */
-        private void write(int rd) {
-            if (rd == Decoded.SINK || rd == 0) {
-                c.pop2();
-                return;
-            }
-            c.lstore(RESULT);
+        /** Pushes where register {@code rd}'s result goes (nothing for x0); {@link #write} stores it there. */
+        private void target(int rd) {
+            if (rd == Decoded.SINK || rd == 0) return;
             c.aload(X);
             c.loadConstant(rd);
-            c.lload(RESULT);
-            c.lastore();
+        }
+
+        /** Stores the long on the stack to register {@code rd}, after {@link #target}. */
+        private void write(int rd) {
+            if (rd == Decoded.SINK || rd == 0) c.pop2(); else c.lastore();
         }
 
         private void instruction(int s, long d) {
@@ -321,15 +349,15 @@ public final class RegionCompiler implements Jit {
             int len = Decoded.length(d);
             long off = 2L * s;
             switch (op) {
-                case Op.LI, Op.LUI -> { c.loadConstant(imm); write(rd); }
-                case Op.MV -> { read(rs1); write(rd); }
-                case Op.AUIPC -> { pcAt(off + imm); write(rd); }
+                case Op.LI, Op.LUI -> { target(rd); c.loadConstant(imm); write(rd); }
+                case Op.MV -> { target(rd); read(rs1); write(rd); }
+                case Op.AUIPC -> { target(rd); pcAt(off + imm); write(rd); }
                 case Op.ADDI -> imm(rs1, imm, rd, () -> c.ladd());
                 case Op.XORI -> imm(rs1, imm, rd, () -> c.lxor());
                 case Op.ORI -> imm(rs1, imm, rd, () -> c.lor());
                 case Op.ANDI -> imm(rs1, imm, rd, () -> c.land());
-                case Op.SLTI -> { read(rs1); c.loadConstant(imm); c.lcmp(); lessFromCompare(rd); }
-                case Op.SLTIU -> { read(rs1); c.loadConstant(imm); unsignedCompare(); lessFromCompare(rd); }
+                case Op.SLTI -> { target(rd); read(rs1); c.loadConstant(imm); c.lcmp(); lessFromCompare(rd); }
+                case Op.SLTIU -> { target(rd); read(rs1); c.loadConstant(imm); unsignedCompare(); lessFromCompare(rd); }
                 case Op.SLLI -> shiftImm(rs1, imm, rd, () -> c.lshl());
                 case Op.SRLI -> shiftImm(rs1, imm, rd, () -> c.lushr());
                 case Op.SRAI -> shiftImm(rs1, imm, rd, () -> c.lshr());
@@ -342,25 +370,26 @@ public final class RegionCompiler implements Jit {
                 case Op.SLL -> shiftReg(rs1, rs2, rd, () -> c.lshl());
                 case Op.SRL -> shiftReg(rs1, rs2, rd, () -> c.lushr());
                 case Op.SRA -> shiftReg(rs1, rs2, rd, () -> c.lshr());
-                case Op.SLT -> { read(rs1); read(rs2); c.lcmp(); lessFromCompare(rd); }
-                case Op.SLTU -> { read(rs1); read(rs2); unsignedCompare(); lessFromCompare(rd); }
+                case Op.SLT -> { target(rd); read(rs1); read(rs2); c.lcmp(); lessFromCompare(rd); }
+                case Op.SLTU -> { target(rd); read(rs1); read(rs2); unsignedCompare(); lessFromCompare(rd); }
                 case Op.MULH -> reg(rs1, rs2, rd, () -> c.invokestatic(CD_MATH, "multiplyHigh", JJ_J));
                 case Op.MULHU -> reg(rs1, rs2, rd, () -> c.invokestatic(CD_MATH, "unsignedMultiplyHigh", JJ_J));
                 case Op.MULHSU -> reg(rs1, rs2, rd, () -> c.invokestatic(CD_INTMATH, "mulhsu", JJ_J));
                 case Op.DIV, Op.DIVU, Op.REM, Op.REMU, Op.DIVW, Op.DIVUW, Op.REMW, Op.REMUW -> {
+                    target(rd);
                     c.loadConstant(op);
                     read(rs1);
                     read(rs2);
                     c.invokestatic(CD_INTMATH, "divide", IJJ_J);
                     write(rd);
                 }
-                case Op.ADDIW -> { read(rs1); c.loadConstant(imm); c.ladd(); c.l2i(); c.i2l(); write(rd); }
+                case Op.ADDIW -> { target(rd); read(rs1); c.loadConstant(imm); c.ladd(); c.l2i(); c.i2l(); write(rd); }
                 case Op.SLLIW -> shiftWord(rs1, () -> c.loadConstant((int) imm), rd, () -> c.ishl());
                 case Op.SRLIW -> shiftWord(rs1, () -> c.loadConstant((int) imm), rd, () -> c.iushr());
                 case Op.SRAIW -> shiftWord(rs1, () -> c.loadConstant((int) imm), rd, () -> c.ishr());
-                case Op.ADDW -> { reg(rs1, rs2, -1, () -> c.ladd()); c.l2i(); c.i2l(); write(rd); }
-                case Op.SUBW -> { reg(rs1, rs2, -1, () -> c.lsub()); c.l2i(); c.i2l(); write(rd); }
-                case Op.MULW -> { reg(rs1, rs2, -1, () -> c.lmul()); c.l2i(); c.i2l(); write(rd); }
+                case Op.ADDW -> { target(rd); reg(rs1, rs2, -1, () -> c.ladd()); c.l2i(); c.i2l(); write(rd); }
+                case Op.SUBW -> { target(rd); reg(rs1, rs2, -1, () -> c.lsub()); c.l2i(); c.i2l(); write(rd); }
+                case Op.MULW -> { target(rd); reg(rs1, rs2, -1, () -> c.lmul()); c.l2i(); c.i2l(); write(rd); }
                 case Op.SLLW -> shiftWord(rs1, () -> { read(rs2); c.l2i(); }, rd, () -> c.ishl());
                 case Op.SRLW -> shiftWord(rs1, () -> { read(rs2); c.l2i(); }, rd, () -> c.iushr());
                 case Op.SRAW -> shiftWord(rs1, () -> { read(rs2); c.l2i(); }, rd, () -> c.ishr());
@@ -379,6 +408,7 @@ public final class RegionCompiler implements Jit {
                     return;
                 }
                 case Op.JAL -> {
+                    target(rd);
                     pcAt(off + len);
                     write(rd);
                     jump(s, off + imm);
@@ -391,6 +421,7 @@ public final class RegionCompiler implements Jit {
                     c.loadConstant(-2L);
                     c.land();
                     c.lstore(TMP);
+                    target(rd);
                     pcAt(off + len);
                     write(rd);
                     c.lload(TMP);
@@ -407,13 +438,16 @@ public final class RegionCompiler implements Jit {
         }
 
         private void imm(int rs1, long imm, int rd, Runnable op) {
+            target(rd);
             read(rs1);
             c.loadConstant(imm);
             op.run();
             write(rd);
         }
 
+        /** rd < 0: the caller has pushed the target and stores the result. */
         private void reg(int rs1, int rs2, int rd, Runnable op) {
+            if (rd >= 0) target(rd);
             read(rs1);
             read(rs2);
             op.run();
@@ -421,6 +455,7 @@ public final class RegionCompiler implements Jit {
         }
 
         private void shiftImm(int rs1, long imm, int rd, Runnable op) {
+            target(rd);
             read(rs1);
             c.loadConstant((int) imm);
             op.run();
@@ -428,6 +463,7 @@ public final class RegionCompiler implements Jit {
         }
 
         private void shiftReg(int rs1, int rs2, int rd, Runnable op) {
+            target(rd);
             read(rs1);
             read(rs2);
             c.l2i();
@@ -437,6 +473,7 @@ public final class RegionCompiler implements Jit {
 
         /** 32-bit shift: operand's low word, shift amount pushed by {@code amount}, result sign-extended. */
         private void shiftWord(int rs1, Runnable amount, int rd, Runnable op) {
+            target(rd);
             read(rs1);
             c.l2i();
             amount.run();
@@ -462,15 +499,17 @@ public final class RegionCompiler implements Jit {
             c.aload(HART);
             c.getfield(CD_HART, "fault", CD_boolean);
             c.ifeq(ok);
+            int rest = this.rest[(int) (off >> 1)];
             if (store) { // cause -1: the store completed and only the block must end
                 Label trap = c.newLabel();
                 c.aload(HART);
                 c.getfield(CD_HART, "pendingCause", CD_int);
                 c.ifge(trap);
+                if (rest > 1) c.iinc(COUNT, 1 - rest); // the instructions after it did not run
                 exitTo(off + len);
                 c.labelBinding(trap);
             }
-            c.iinc(COUNT, -1); // the faulting instruction did not retire
+            c.iinc(COUNT, -rest); // neither the faulting instruction nor those after it retired
             exitTo(off);
             c.labelBinding(ok);
         }
@@ -483,6 +522,7 @@ public final class RegionCompiler implements Jit {
             c.invokevirtual(CD_MMU, method, J_J);
             c.lstore(TMP);
             checkFault(off, 0, false);
+            target(rd);
             c.lload(TMP);
             if (zeroExtendMask != 0) {
                 c.loadConstant(zeroExtendMask);
@@ -539,7 +579,7 @@ public final class RegionCompiler implements Jit {
             c.loadConstant(Cause.ILLEGAL_INSN);
             c.lconst_0();
             c.invokevirtual(CD_HART, "raise", IJ_V);
-            c.iinc(COUNT, -1);
+            c.iinc(COUNT, -rest[(int) (off >> 1)]);
             exitTo(off);
             c.labelBinding(ok);
         }
