@@ -170,7 +170,10 @@ public final class RegionCompiler implements Jit {
 
     private static byte[] generate(RegionPlan plan) {
         ClassDesc self = ClassDesc.of("jvisor.cpu.CompiledRegion");
-        return ClassFile.of().build(self, cb -> {
+        // Class file version 49 needs no StackMapTable (HotSpot verifies it by type inference), so
+        // the JIT thread skips computing stack maps, and HotSpot never compiles that JDK code.
+        return ClassFile.of(ClassFile.StackMapsOption.DROP_STACK_MAPS).build(self, cb -> {
+            cb.withVersion(ClassFile.JAVA_5_VERSION, 0);
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
             cb.withSuperclass(CD_REGION);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> {
