@@ -247,7 +247,11 @@ public final class RegionCompiler implements Jit {
                     long target = 2L * s + Decoded.imm(d);
                     if (target >= 0 && target < 4096 && plan.contains((int) (target >> 1))) leader[(int) (target >> 1)] = true;
                 }
-                if (i + 1 < slots.length && (jumps || s + Decoded.length(d) / 2 != slots[i + 1])) leader[slots[i + 1]] = true;
+                int fallsTo = s + Decoded.length(d) / 2;
+                boolean laidOutNext = i + 1 < slots.length && slots[i + 1] == fallsTo;
+                if (i + 1 < slots.length && (jumps || !laidOutNext)) leader[slots[i + 1]] = true;
+                // reached by a goto when not laid out next (an instruction overlapping another)
+                if (op != Op.JAL && op != Op.JALR && !laidOutNext && fallsTo < 2048 && plan.contains(fallsTo)) leader[fallsTo] = true;
             }
             if (slots.length > 0) leader[slots[0]] = true;
             return leader;

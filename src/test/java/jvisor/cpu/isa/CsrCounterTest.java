@@ -203,6 +203,29 @@ class CsrCounterTest {
     }
 
     @Test
+    void instretStaysExactWhereCodeOverlapsItself() {
+        // The branch (never taken) makes the compiled region also hold the 2-byte instruction
+        // hidden in the upper half of the addi, so the addi's successor is not laid out after it.
+        // The tests run the JIT eagerly: the backward jump makes 2: a loop head, compiled at once.
+        var r = runOk("""
+                csrr a0, instret
+                j 3f
+            2:  li t1, 0
+                bnez t1, 1f + 2
+            1:  .4byte 0x00050513           # addi a0, a0, 0; its upper half 0x0005 is a c.nop hint
+                addi a2, a2, 1
+                addi a2, a2, 1
+                csrr a1, instret            # counted: csrr, j, j, li, bnez, addi, addi, addi
+                sub a2, a1, a0
+                SAVE a2
+                j 4f
+            3:  j 2b
+            4:
+                """);
+        assertHex(8, r.saved(0), "instret over code entered mid-instruction elsewhere");
+    }
+
+    @Test
     void cycleAdvancesAndIsIndependentOfInstret() {
         var r = runOk("""
                 csrr a0, cycle
