@@ -262,10 +262,8 @@ public final class Mmu {
         }
         // A TLB entry proves RAM, permission and (for stores) the D bit; watched pages never have
         // store entries, so the caller's afterAtomicStore still sees every store to them.
-        long vpn = va >>> 12;
-        long[] t = access == LOAD ? loadTlb : storeTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn) return t[i + 1] + (va & 0xfff);
+        long o = access == LOAD ? loadHit(va, size) : storeHit(va, size); // aligned: inside its page
+        if (o >= 0) return o;
         long pa = translate(va, access, dataPriv);
         if (pa == -1) return -1;
         if (!ram.contains(pa, size)) {

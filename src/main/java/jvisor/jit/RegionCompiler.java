@@ -244,14 +244,14 @@ public final class RegionCompiler implements Jit {
                 int op = Decoded.op(d);
                 boolean jumps = op == Op.JAL || op == Op.JALR || op >= Op.BEQ && op <= Op.BGEU;
                 if (op != Op.JALR && jumps) {
-                    long target = 2L * s + Decoded.imm(d);
-                    if (target >= 0 && target < 4096 && plan.contains((int) (target >> 1))) leader[(int) (target >> 1)] = true;
+                    int target = plan.memberAt(2L * s + Decoded.imm(d));
+                    if (target >= 0) leader[target] = true;
                 }
                 int fallsTo = s + Decoded.length(d) / 2;
                 boolean laidOutNext = i + 1 < slots.length && slots[i + 1] == fallsTo;
                 if (i + 1 < slots.length && (jumps || !laidOutNext)) leader[slots[i + 1]] = true;
                 // reached by a goto when not laid out next (an instruction overlapping another)
-                if (op != Op.JAL && op != Op.JALR && !laidOutNext && fallsTo < 2048 && plan.contains(fallsTo)) leader[fallsTo] = true;
+                if (op != Op.JAL && op != Op.JALR && !laidOutNext && plan.memberAt(2L * fallsTo) >= 0) leader[fallsTo] = true;
             }
             if (slots.length > 0) leader[slots[0]] = true;
             return leader;
@@ -305,8 +305,8 @@ public final class RegionCompiler implements Jit {
 
         /** Continues at page offset {@code target}: a jump inside the region, or an exit. */
         private void jump(int from, long target) {
-            int t = (int) (target >> 1);
-            if (target >= 0 && target < 4096 && plan.contains(t)) {
+            int t = plan.memberAt(target);
+            if (t >= 0) {
                 if (t <= from) { // backward: bound the time spent before interrupts are checked
                     Label go = c.newLabel();
                     c.iload(COUNT);
@@ -324,7 +324,7 @@ public final class RegionCompiler implements Jit {
         /** Falls through to the instruction after slot {@code s} (length {@code len}). */
         private void next(int s, int len) {
             int t = s + len / 2;
-            if (t < 2048 && plan.contains(t) && plan.nextSlotAfter(s) == t) return; // laid out next
+            if (plan.memberAt(2L * t) >= 0 && plan.nextSlotAfter(s) == t) return; // laid out next
             jump(s, 2L * s + len);
         }
 

@@ -70,7 +70,10 @@ final class RegionPlan {
                 || op >= Op.FP_FIRST && op <= Op.FP_LAST;
     }
 
-    boolean contains(int slot) { return members.get(slot); }
+    /** The slot at page offset {@code offset} if it is in the region (and the page); else -1. */
+    int memberAt(long offset) {
+        return offset >= 0 && offset < 4096 && members.get((int) (offset >> 1)) ? (int) (offset >> 1) : -1;
+    }
 
     int[] slots() { return sorted; }
 
