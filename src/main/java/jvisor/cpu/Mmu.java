@@ -151,11 +151,9 @@ public final class Mmu {
 
     /** The code page holding {@code pc}, or null after recording a fetch fault. */
     CodePage fetchPage(long pc) {
-        long vpn = pc >>> 12;
         long[] t = fetchTlb;
-        int i = Tlb.slot(t, vpn);
-        if (t[i] == vpn) {
-            fetchPageOff = t[i + 1];
+        if (Tlb.holds(t, pc)) {
+            fetchPageOff = t[Tlb.slot(t, pc) + 1];
             return decoded.page(fetchPageOff, hart);
         }
         long pa = translate(pc, FETCH, codePriv);
@@ -166,7 +164,7 @@ public final class Mmu {
             return null;
         }
         long pageOff = off & -GuestRam.PAGE_SIZE;
-        Tlb.put(t, vpn, pageOff);
+        Tlb.put(t, pc, pageOff);
         fetchPageOff = pageOff;
         return decoded.page(pageOff, hart);
     }
@@ -202,7 +200,7 @@ public final class Mmu {
         long pa = translate(va, LOAD, dataPriv);
         if (pa == -1) return 0;
         if (ram.contains(pa, size)) {
-            Tlb.put(loadTlb, va >>> 12, (pa - ramBase) & -GuestRam.PAGE_SIZE);
+            Tlb.put(loadTlb, va, (pa - ramBase) & -GuestRam.PAGE_SIZE);
             return ram.read(pa - ramBase, size);
         }
         if (bus.deviceAccepts(pa, size)) return bus.readDevice(pa, size);
@@ -231,7 +229,7 @@ public final class Mmu {
                 ram.notifyStore(off, size);
                 hart.endBlock();
             } else if (decoded.allowFastStores(off & -GuestRam.PAGE_SIZE)) {
-                Tlb.put(storeTlb, va >>> 12, off & -GuestRam.PAGE_SIZE);
+                Tlb.put(storeTlb, va, off & -GuestRam.PAGE_SIZE);
             }
             return;
         }

@@ -1,17 +1,18 @@
 package jvisor.cpu;
 
-import java.util.Arrays;
-
 /**
  * A direct-mapped software TLB for one privilege level: virtual page number to the RAM offset of
  * the 4 KiB page, separately for loads, stores and fetches, so a hit needs no permission check.
  * Each table interleaves {tag, offset} pairs so a lookup touches one cache line. Only RAM pages
  * are entered; device pages always take the slow path. A store entry exists only once the PTE's
  * D bit is set and the page is not watched (code or HTIF pages).
+ *
+ * <p>A tag is the page's virtual address, so one subtraction gives both the hit test and the
+ * offset in the page. An empty slot holds the address of a page that maps to another slot, which
+ * no lookup in this slot can match.
  */
 final class Tlb {
     static final int BITS = 8, SIZE = 1 << BITS;
-    private static final long INVALID = -1;
 
     final long[] load = new long[2 * SIZE];
     final long[] store = new long[2 * SIZE];
@@ -26,32 +27,42 @@ final class Tlb {
     Tlb() { flush(); }
 
     /**
-     * Index of the tag for {@code vpn} in {@code table}; the offset follows it. Masking with the
-     * table's own length lets C2 prove both accesses in bounds.
+     * Index of the tag for the page holding {@code va} in {@code table}; the offset follows it.
+     * Masking with the table's own length lets C2 prove both accesses in bounds.
      */
-    static int slot(long[] table, long vpn) { return (int) vpn << 1 & table.length - 2; }
+    static int slot(long[] table, long va) { return (int) (va >>> 11) & table.length - 2; }
+
+    /** The tag of an empty slot {@code i}: a page four slots on, so it never matches here. */
+    private static long empty(int i) { return (long) (i + 4 & 2 * SIZE - 2) << 11; }
 
     /**
      * The RAM offset for a {@code size}-byte access at {@code va} if {@code table} holds its page
      * and the access stays inside it; -1 otherwise.
      */
     static long hit(long[] table, long va, int size) {
-        long vpn = va >>> 12;
-        int i = slot(table, vpn);
-        return table[i] == vpn && (va & 0xfff) <= 4096 - size ? table[i + 1] + (va & 0xfff) : -1;
+        int i = slot(table, va);
+        long inPage = va - table[i]; // unsigned: beyond the page if the tag is another page's
+        return Long.compareUnsigned(inPage, 4096 - size) <= 0 ? table[i + 1] + inPage : -1;
     }
 
-    static void put(long[] table, long vpn, long pageOff) {
-        int i = slot(table, vpn);
-        table[i] = vpn;
+    /** True if {@code table} holds the page of {@code va}. */
+    static boolean holds(long[] table, long va) { return table[slot(table, va)] == (va & -4096L); }
+
+    static void put(long[] table, long va, long pageOff) {
+        int i = slot(table, va);
+        table[i] = va & -4096L;
         table[i + 1] = pageOff;
     }
 
     void flush() {
-        Arrays.fill(load, INVALID);
-        Arrays.fill(store, INVALID);
-        Arrays.fill(fetch, INVALID);
+        empty(load);
+        empty(store);
+        empty(fetch);
         superpageSpan = 0;
+    }
+
+    private static void empty(long[] table) {
+        for (int i = 0; i < table.length; i += 2) table[i] = empty(i);
     }
 
     /**
@@ -60,10 +71,11 @@ final class Tlb {
      */
     void flushPage(long vpn) {
         if (superpageSpan == 0) {
-            int i = slot(load, vpn); // the three tables have one size
-            if (load[i] == vpn) load[i] = INVALID;
-            if (store[i] == vpn) store[i] = INVALID;
-            if (fetch[i] == vpn) fetch[i] = INVALID;
+            long page = vpn << 12;
+            int i = slot(load, page); // the three tables have one size
+            if (load[i] == page) load[i] = empty(i);
+            if (store[i] == page) store[i] = empty(i);
+            if (fetch[i] == page) fetch[i] = empty(i);
             return;
         }
         long keep = ~superpageSpan;
@@ -74,7 +86,7 @@ final class Tlb {
 
     private static void dropMatching(long[] table, long vpn, long keep) {
         for (int i = 0; i < table.length; i += 2) {
-            if (((table[i] ^ vpn) & keep) == 0) table[i] = INVALID;
+            if (((table[i] >>> 12 ^ vpn) & keep) == 0) table[i] = empty(i);
         }
     }
 }
