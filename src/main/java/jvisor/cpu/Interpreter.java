@@ -20,9 +20,9 @@ final class Interpreter {
     /** Internal statuses after a compiled region: block ends (pc is next), or trap at pc. */
     private static final int REGION_END = 7, REGION_TRAP = 8;
 
-    private static int rd(long d) { return (int) (d >>> 10) & 0x3f; }
-    private static int rs1(long d) { return (int) (d >>> 16) & 0x1f; }
-    private static int rs2(long d) { return (int) (d >>> 21) & 0x1f; }
+    private static int rd(long d) { return (int) d >>> 10 & 0x3f; }
+    private static int rs1(long d) { return (int) d >>> 16 & 0x1f; }
+    private static int rs2(long d) { return (int) d >>> 21 & 0x1f; }
     private static long imm(long d) { return d >> 32; }
     private static int len(long d) { return 4 - ((int) d >>> 8 & 2); }
 
@@ -189,91 +189,108 @@ final class Interpreter {
      *
      * <p>A method of its own with no call in its loop, so C2 keeps its state in registers: every
      * call clobbers all of them, and one call anywhere in a single interpreter loop made C2 spill
-     * and reload the whole state on every instruction.
+     * and reload the whole state on every instruction. The rest is shaped for C2's register
+     * allocator, which has about 13 registers for everything live at the dispatch jump: the loop
+     * walks slots of the page rather than pcs (no page-number compare, the pc is rebuilt only
+     * where needed), both source registers and the immediate are read once before the dispatch
+     * (C2 hoists what many cases compute to there anyway), and taken branches and jumps share one
+     * target computation after the switch, which keeps that value out of the dispatch block.
      */
     private static long straightRun(Hart h, long[] page, long pc, long d, int budget) {
         final long[] x = h.x;
         final int r = x.length - 1; // x[i & r] needs no bounds check
         final Mmu m = h.mmu;
         final GuestRam ram = m.ram();
-        final boolean profiling = h.jit != null;
-        final long vpn = pc >>> 12;
-        int n = 0;
+        final long base = pc & -4096L; // this page's pcs are base + 2 * slot
+        int s = slot(pc);
+        int left = budget;
         run:
         while (true) {
-            long next = pc + len(d);
-            switch ((int) d & 0x1ff) {
-                case Op.LI, Op.LUI -> x[rd(d) & r] = imm(d);
-                case Op.MV -> x[rd(d) & r] = x[rs1(d) & r];
-                case Op.ADDI -> x[rd(d) & r] = x[rs1(d) & r] + imm(d);
-                case Op.AUIPC -> x[rd(d) & r] = pc + imm(d);
-                case Op.JAL -> {
-                    if (loopHead(profiling, d)) break run;
-                    x[rd(d) & r] = next;
-                    next = pc + imm(d);
+            final int rd = rd(d) & r;
+            final long a = x[rs1(d) & r], b = x[rs2(d) & r], imm = imm(d);
+            int next = s + 2 - ((int) d >>> 9 & 1); // the slot after this one (compressed: 1 slot on)
+            advance:
+            {
+                jump:
+                {
+                    switch ((int) d & 0x1ff) {
+                        case Op.LI, Op.LUI -> x[rd] = imm;
+                        case Op.MV -> x[rd] = a;
+                        case Op.ADDI -> x[rd] = a + imm;
+                        case Op.AUIPC -> x[rd] = base + 2L * s + imm;
+                        case Op.JAL -> { x[rd] = base + 2L * next; break jump; } // a rerun writes the same link
+                        case Op.JALR -> {
+                            long t = a + imm & ~1L;
+                            x[rd] = base + 2L * next;
+                            next = (int) ((t - base) >> 1);
+                            if (t - base >>> 12 != 0) { h.straightRetired = budget - left + 1; return t; }
+                        }
+                        case Op.BEQ -> { if (a == b) break jump; }
+                        case Op.BNE -> { if (a != b) break jump; }
+                        case Op.BLT -> { if (a < b) break jump; }
+                        case Op.BGE -> { if (a >= b) break jump; }
+                        case Op.BLTU -> { if (Long.compareUnsigned(a, b) < 0) break jump; }
+                        case Op.BGEU -> { if (Long.compareUnsigned(a, b) >= 0) break jump; }
+                        case Op.LB -> { long o = m.loadHit(a + imm, 1); if (o < 0) break run; x[rd] = ram.getByte(o); }
+                        case Op.LH -> { long o = m.loadHit(a + imm, 2); if (o < 0) break run; x[rd] = ram.getShort(o); }
+                        case Op.LW -> { long o = m.loadHit(a + imm, 4); if (o < 0) break run; x[rd] = ram.getInt(o); }
+                        case Op.LD -> { long o = m.loadHit(a + imm, 8); if (o < 0) break run; x[rd] = ram.getLong(o); }
+                        case Op.LBU -> { long o = m.loadHit(a + imm, 1); if (o < 0) break run; x[rd] = ram.getByte(o) & 0xffL; }
+                        case Op.LHU -> { long o = m.loadHit(a + imm, 2); if (o < 0) break run; x[rd] = ram.getShort(o) & 0xffffL; }
+                        case Op.LWU -> { long o = m.loadHit(a + imm, 4); if (o < 0) break run; x[rd] = ram.getInt(o) & 0xffff_ffffL; }
+                        case Op.SB -> { long o = m.storeHit(a + imm, 1); if (o < 0) break run; ram.putByte(o, (byte) b); }
+                        case Op.SH -> { long o = m.storeHit(a + imm, 2); if (o < 0) break run; ram.putShort(o, (short) b); }
+                        case Op.SW -> { long o = m.storeHit(a + imm, 4); if (o < 0) break run; ram.putInt(o, (int) b); }
+                        case Op.SD -> { long o = m.storeHit(a + imm, 8); if (o < 0) break run; ram.putLong(o, b); }
+                        case Op.SLTI -> x[rd] = a < imm ? 1 : 0;
+                        case Op.SLTIU -> x[rd] = Long.compareUnsigned(a, imm) < 0 ? 1 : 0;
+                        case Op.XORI -> x[rd] = a ^ imm;
+                        case Op.ORI -> x[rd] = a | imm;
+                        case Op.ANDI -> x[rd] = a & imm;
+                        case Op.SLLI -> x[rd] = a << imm;
+                        case Op.SRLI -> x[rd] = a >>> imm;
+                        case Op.SRAI -> x[rd] = a >> imm;
+                        case Op.ADD -> x[rd] = a + b;
+                        case Op.SUB -> x[rd] = a - b;
+                        case Op.SLL -> x[rd] = a << b;
+                        case Op.SLT -> x[rd] = a < b ? 1 : 0;
+                        case Op.SLTU -> x[rd] = Long.compareUnsigned(a, b) < 0 ? 1 : 0;
+                        case Op.XOR -> x[rd] = a ^ b;
+                        case Op.SRL -> x[rd] = a >>> b;
+                        case Op.SRA -> x[rd] = a >> b;
+                        case Op.OR -> x[rd] = a | b;
+                        case Op.AND -> x[rd] = a & b;
+                        case Op.ADDIW -> x[rd] = (int) (a + imm);
+                        case Op.SLLIW -> x[rd] = (int) a << imm;
+                        case Op.SRLIW -> x[rd] = (int) a >>> imm;
+                        case Op.SRAIW -> x[rd] = (int) a >> imm;
+                        case Op.ADDW -> x[rd] = (int) (a + b);
+                        case Op.SUBW -> x[rd] = (int) (a - b);
+                        case Op.SLLW -> x[rd] = (int) a << b;
+                        case Op.SRLW -> x[rd] = (int) a >>> b;
+                        case Op.SRAW -> x[rd] = (int) a >> b;
+                        case Op.MUL -> x[rd] = a * b;
+                        case Op.MULH -> x[rd] = Math.multiplyHigh(a, b);
+                        case Op.MULHU -> x[rd] = Math.unsignedMultiplyHigh(a, b);
+                        case Op.MULW -> x[rd] = (int) a * (int) b;
+                        default -> { break run; }
+                    }
+                    break advance;
                 }
-                case Op.JALR -> { long t = x[rs1(d) & r] + imm(d) & ~1L; x[rd(d) & r] = next; next = t; }
-                case Op.BEQ -> { if (x[rs1(d) & r] == x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
-                case Op.BNE -> { if (x[rs1(d) & r] != x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
-                case Op.BLT -> { if (x[rs1(d) & r] < x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
-                case Op.BGE -> { if (x[rs1(d) & r] >= x[rs2(d) & r]) { if (loopHead(profiling, d)) break run; next = pc + imm(d); } }
-                case Op.BLTU -> {
-                    if (Long.compareUnsigned(x[rs1(d) & r], x[rs2(d) & r]) < 0) { if (loopHead(profiling, d)) break run; next = pc + imm(d); }
-                }
-                case Op.BGEU -> {
-                    if (Long.compareUnsigned(x[rs1(d) & r], x[rs2(d) & r]) >= 0) { if (loopHead(profiling, d)) break run; next = pc + imm(d); }
-                }
-                case Op.LB -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 1); if (o < 0) break run; x[rd(d) & r] = ram.getByte(o); }
-                case Op.LH -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 2); if (o < 0) break run; x[rd(d) & r] = ram.getShort(o); }
-                case Op.LW -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 4); if (o < 0) break run; x[rd(d) & r] = ram.getInt(o); }
-                case Op.LD -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 8); if (o < 0) break run; x[rd(d) & r] = ram.getLong(o); }
-                case Op.LBU -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 1); if (o < 0) break run; x[rd(d) & r] = ram.getByte(o) & 0xffL; }
-                case Op.LHU -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 2); if (o < 0) break run; x[rd(d) & r] = ram.getShort(o) & 0xffffL; }
-                case Op.LWU -> { long o = m.loadHit(x[rs1(d) & r] + imm(d), 4); if (o < 0) break run; x[rd(d) & r] = ram.getInt(o) & 0xffff_ffffL; }
-                case Op.SB -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 1); if (o < 0) break run; ram.putByte(o, (byte) x[rs2(d) & r]); }
-                case Op.SH -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 2); if (o < 0) break run; ram.putShort(o, (short) x[rs2(d) & r]); }
-                case Op.SW -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 4); if (o < 0) break run; ram.putInt(o, (int) x[rs2(d) & r]); }
-                case Op.SD -> { long o = m.storeHit(x[rs1(d) & r] + imm(d), 8); if (o < 0) break run; ram.putLong(o, x[rs2(d) & r]); }
-                case Op.SLTI -> x[rd(d) & r] = x[rs1(d) & r] < imm(d) ? 1 : 0;
-                case Op.SLTIU -> x[rd(d) & r] = Long.compareUnsigned(x[rs1(d) & r], imm(d)) < 0 ? 1 : 0;
-                case Op.XORI -> x[rd(d) & r] = x[rs1(d) & r] ^ imm(d);
-                case Op.ORI -> x[rd(d) & r] = x[rs1(d) & r] | imm(d);
-                case Op.ANDI -> x[rd(d) & r] = x[rs1(d) & r] & imm(d);
-                case Op.SLLI -> x[rd(d) & r] = x[rs1(d) & r] << imm(d);
-                case Op.SRLI -> x[rd(d) & r] = x[rs1(d) & r] >>> imm(d);
-                case Op.SRAI -> x[rd(d) & r] = x[rs1(d) & r] >> imm(d);
-                case Op.ADD -> x[rd(d) & r] = x[rs1(d) & r] + x[rs2(d) & r];
-                case Op.SUB -> x[rd(d) & r] = x[rs1(d) & r] - x[rs2(d) & r];
-                case Op.SLL -> x[rd(d) & r] = x[rs1(d) & r] << x[rs2(d) & r];
-                case Op.SLT -> x[rd(d) & r] = x[rs1(d) & r] < x[rs2(d) & r] ? 1 : 0;
-                case Op.SLTU -> x[rd(d) & r] = Long.compareUnsigned(x[rs1(d) & r], x[rs2(d) & r]) < 0 ? 1 : 0;
-                case Op.XOR -> x[rd(d) & r] = x[rs1(d) & r] ^ x[rs2(d) & r];
-                case Op.SRL -> x[rd(d) & r] = x[rs1(d) & r] >>> x[rs2(d) & r];
-                case Op.SRA -> x[rd(d) & r] = x[rs1(d) & r] >> x[rs2(d) & r];
-                case Op.OR -> x[rd(d) & r] = x[rs1(d) & r] | x[rs2(d) & r];
-                case Op.AND -> x[rd(d) & r] = x[rs1(d) & r] & x[rs2(d) & r];
-                case Op.ADDIW -> x[rd(d) & r] = (int) (x[rs1(d) & r] + imm(d));
-                case Op.SLLIW -> x[rd(d) & r] = (int) x[rs1(d) & r] << imm(d);
-                case Op.SRLIW -> x[rd(d) & r] = (int) x[rs1(d) & r] >>> imm(d);
-                case Op.SRAIW -> x[rd(d) & r] = (int) x[rs1(d) & r] >> imm(d);
-                case Op.ADDW -> x[rd(d) & r] = (int) (x[rs1(d) & r] + x[rs2(d) & r]);
-                case Op.SUBW -> x[rd(d) & r] = (int) (x[rs1(d) & r] - x[rs2(d) & r]);
-                case Op.SLLW -> x[rd(d) & r] = (int) x[rs1(d) & r] << x[rs2(d) & r];
-                case Op.SRLW -> x[rd(d) & r] = (int) x[rs1(d) & r] >>> x[rs2(d) & r];
-                case Op.SRAW -> x[rd(d) & r] = (int) x[rs1(d) & r] >> x[rs2(d) & r];
-                case Op.MUL -> x[rd(d) & r] = x[rs1(d) & r] * x[rs2(d) & r];
-                case Op.MULH -> x[rd(d) & r] = Math.multiplyHigh(x[rs1(d) & r], x[rs2(d) & r]);
-                case Op.MULHU -> x[rd(d) & r] = Math.unsignedMultiplyHigh(x[rs1(d) & r], x[rs2(d) & r]);
-                case Op.MULW -> x[rd(d) & r] = (int) x[rs1(d) & r] * (int) x[rs2(d) & r];
-                default -> { break run; }
+                // A taken branch or jal: a backward one may start a loop the JIT counts.
+                if (imm < 0 && h.jit != null) break run;
+                next = s + (int) (imm >> 1);
             }
-            pc = next;
-            n++;
-            if (n >= budget || pc >>> 12 != vpn) break;
-            d = page[(int) (pc >>> 1) & (page.length - 1)];
+            left--;
+            if ((next & -DecodeCache.SLOTS) != 0 || left == 0) { // left the page, or done
+                h.straightRetired = budget - left;
+                return base + 2L * next;
+            }
+            s = next;
+            d = page[s];
         }
-        h.straightRetired = n;
-        return pc;
+        h.straightRetired = budget - left;
+        return base + 2L * s;
     }
 
     private static boolean condition(long d, long a, long b) {
@@ -286,9 +303,6 @@ final class Interpreter {
             default -> Long.compareUnsigned(a, b) >= 0;
         };
     }
-
-    /** A taken backward jump while the JIT profiles: its target is counted as a loop head. */
-    private static boolean loopHead(boolean profiling, long d) { return profiling && imm(d) < 0; }
 
     /**
      * A taken branch or jal: returns its target, and counts a backward target in the same page,
