@@ -198,7 +198,7 @@ final class Interpreter {
      */
     private static long straightRun(Hart h, long[] page, long pc, long d, int budget) {
         final long[] x = h.x;
-        final int r = x.length - 1; // x[i & r] needs no bounds check
+        final int r = x.length - 1; // x[i & r]: C2 compiled this form faster than plain x[i] (measured)
         final Mmu m = h.mmu;
         final GuestRam ram = m.ram();
         final long base = pc & -4096L; // this page's pcs are base + 2 * slot
