@@ -28,7 +28,8 @@ final class Tlb {
 
     /**
      * Index of the tag for the page holding {@code va} in {@code table}; the offset follows it.
-     * Masking with the table's own length lets C2 prove both accesses in bounds.
+     * C2 keeps a predictable range check on each access; masking both indexes to drop them made
+     * compiled regions slower (docs/PERFORMANCE.md, "The interpreter's loop").
      */
     static int slot(long[] table, long va) { return (int) (va >>> 11) & table.length - 2; }
 
