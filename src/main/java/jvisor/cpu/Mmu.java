@@ -151,10 +151,10 @@ public final class Mmu {
 
     /** The code page holding {@code pc}, or null after recording a fetch fault. */
     CodePage fetchPage(long pc) {
-        long[] t = fetchTlb;
-        if (Tlb.holds(t, pc)) {
-            fetchPageOff = t[Tlb.slot(t, pc) + 1];
-            return decoded.page(fetchPageOff, hart);
+        long hit = Tlb.page(fetchTlb, pc);
+        if (hit >= 0) {
+            fetchPageOff = hit;
+            return decoded.page(hit, hart);
         }
         long pa = translate(pc, FETCH, codePriv);
         if (pa == -1) return null;
@@ -164,7 +164,7 @@ public final class Mmu {
             return null;
         }
         long pageOff = off & -GuestRam.PAGE_SIZE;
-        Tlb.put(t, pc, pageOff);
+        Tlb.put(fetchTlb, pc, pageOff);
         fetchPageOff = pageOff;
         return decoded.page(pageOff, hart);
     }

@@ -1,8 +1,8 @@
 package jvisor.cpu;
 
 /**
- * A direct-mapped software TLB for one privilege level: virtual page number to the RAM offset of
- * the 4 KiB page, separately for loads, stores and fetches, so a hit needs no permission check.
+ * A direct-mapped software TLB for one privilege level: a virtual page to the RAM offset of the
+ * 4 KiB page, separately for loads, stores and fetches, so a hit needs no permission check.
  * Each table interleaves {tag, offset} pairs so a lookup touches one cache line. Only RAM pages
  * are entered; device pages always take the slow path. A store entry exists only once the PTE's
  * D bit is set and the page is not watched (code or HTIF pages).
@@ -46,8 +46,11 @@ final class Tlb {
         return Long.compareUnsigned(inPage, 4096 - size) <= 0 ? table[i + 1] + inPage : -1;
     }
 
-    /** True if {@code table} holds the page of {@code va}. */
-    static boolean holds(long[] table, long va) { return table[slot(table, va)] == (va & -4096L); }
+    /** The RAM offset of the page holding {@code va} if {@code table} holds it; -1 otherwise. */
+    static long page(long[] table, long va) {
+        int i = slot(table, va);
+        return table[i] == (va & -4096L) ? table[i + 1] : -1;
+    }
 
     static void put(long[] table, long va, long pageOff) {
         int i = slot(table, va);
