@@ -29,9 +29,9 @@ public final class Decoded {
     public static int xrd(int rd) { return rd == 0 ? SINK : rd; }
 
     public static int op(long d) { return (int) d & 0x1ff; }
-    public static int rd(long d) { return (int) (d >>> 10) & 0x3f; }
-    public static int rs1(long d) { return (int) (d >>> 16) & 0x1f; }
-    public static int rs2(long d) { return (int) (d >>> 21) & 0x1f; }
+    public static int rd(long d) { return (int) d >>> 10 & 0x3f; }
+    public static int rs1(long d) { return (int) d >>> 16 & 0x1f; }
+    public static int rs2(long d) { return (int) d >>> 21 & 0x1f; }
     public static int rs3(long d) { return (int) (d >>> 26) & 0x1f; }
     public static int imm(long d) { return (int) (d >>> 32); }
     public static int length(long d) { return 4 - ((int) d >>> 8 & 2); }

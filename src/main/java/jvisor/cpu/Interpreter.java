@@ -1,5 +1,10 @@
 package jvisor.cpu;
 
+import static jvisor.cpu.Decoded.length;
+import static jvisor.cpu.Decoded.rd;
+import static jvisor.cpu.Decoded.rs1;
+import static jvisor.cpu.Decoded.rs2;
+
 import java.lang.invoke.VarHandle;
 import jvisor.cpu.fpu.FpExec;
 import jvisor.memory.GuestRam;
@@ -20,11 +25,8 @@ final class Interpreter {
     /** Internal statuses after a compiled region: block ends (pc is next), or trap at pc. */
     private static final int REGION_END = 7, REGION_TRAP = 8;
 
-    private static int rd(long d) { return (int) d >>> 10 & 0x3f; }
-    private static int rs1(long d) { return (int) d >>> 16 & 0x1f; }
-    private static int rs2(long d) { return (int) d >>> 21 & 0x1f; }
+    /** The immediate as a long: the loops add it to 64-bit values. */
     private static long imm(long d) { return d >> 32; }
-    private static int len(long d) { return 4 - ((int) d >>> 8 & 2); }
 
     /**
      * Runs at most {@code budget} instructions; returns {@link Hart#WFI} if the hart should idle.
@@ -68,25 +70,25 @@ final class Interpreter {
             // The instruction at pc needs a call: a TLB miss, a loop head to count, or a rare op.
             n++;
             switch ((int) d & 0x1ff) {
-                case Op.JAL -> { x[rd(d)] = pc + len(d); pc = taken(h, cp, pc, d); }
+                case Op.JAL -> { x[rd(d)] = pc + length(d); pc = taken(h, cp, pc, d); }
                 case Op.BEQ, Op.BNE, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU ->
-                    pc = condition(d, x[rs1(d)], x[rs2(d)]) ? taken(h, cp, pc, d) : pc + len(d);
+                    pc = condition(d, x[rs1(d)], x[rs2(d)]) ? taken(h, cp, pc, d) : pc + length(d);
                 case Op.LB, Op.LH, Op.LW, Op.LD, Op.LBU, Op.LHU, Op.LWU -> {
                     long v = loadSlow(m, d, x[rs1(d)] + imm(d));
                     if (h.fault) { status = Hart.TRAP; break loop; }
-                    x[rd(d)] = v; pc += len(d);
+                    x[rd(d)] = v; pc += length(d);
                 }
                 case Op.SB, Op.SH, Op.SW, Op.SD -> {
                     storeSlow(m, d, x[rs1(d)] + imm(d), x[rs2(d)]);
                     if (h.fault) { status = Hart.TRAP; break loop; }
-                    pc += len(d);
+                    pc += length(d);
                 }
-                case Op.MULHSU -> { x[rd(d)] = IntMath.mulhsu(x[rs1(d)], x[rs2(d)]); pc += len(d); }
+                case Op.MULHSU -> { x[rd(d)] = IntMath.mulhsu(x[rs1(d)], x[rs2(d)]); pc += length(d); }
                 case Op.DIV, Op.DIVU, Op.REM, Op.REMU, Op.DIVW, Op.DIVUW, Op.REMW, Op.REMUW -> {
                     x[rd(d)] = IntMath.divide((int) d & 0x1ff, x[rs1(d)], x[rs2(d)]);
-                    pc += len(d);
+                    pc += length(d);
                 }
-                case Op.FENCE -> { VarHandle.fullFence(); pc += len(d); }
+                case Op.FENCE -> { VarHandle.fullFence(); pc += length(d); }
                 case Op.ILLEGAL -> { status = Hart.ILLEGAL; break loop; }
                 case Op.REGION -> {
                     Region region = cp.regions == null ? null : cp.regions[slot(pc)];
@@ -113,7 +115,7 @@ final class Interpreter {
                     h.pc = pc;
                     int op = (int) d & 0x1ff;
                     status = op >= Op.FP_FIRST ? FpExec.execute(h, d) : slowOp(h, d, op);
-                    if (status == Hart.OK) pc += len(d);
+                    if (status == Hart.OK) pc += length(d);
                     else break loop;
                 }
             }
@@ -131,7 +133,7 @@ final class Interpreter {
                 Traps.take(h, h.pendingCause, h.pendingTval, false, pc);
                 return Hart.OK;
             }
-            case Hart.END_BLOCK, Hart.WFI -> { h.pc = pc + len(d); h.instret += n - counted; return status; }
+            case Hart.END_BLOCK, Hart.WFI -> { h.pc = pc + length(d); h.instret += n - counted; return status; }
             case REDIRECT -> { h.instret += n - counted; return Hart.OK; }
             case FETCH_FAULT -> {
                 h.instret += n - counted;
@@ -145,7 +147,7 @@ final class Interpreter {
             }
             default -> { // TRAP
                 if (h.pendingCause < 0) { // the instruction completed; only the block ends
-                    h.pc = pc + len(d);
+                    h.pc = pc + length(d);
                     h.instret += n - counted;
                     return Hart.OK;
                 }
