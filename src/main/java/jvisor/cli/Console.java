@@ -25,6 +25,8 @@ final class Console implements AutoCloseable {
     private final Terminal terminal;
     private final Attributes saved;
     private volatile Machine machine;
+    /** What Ctrl-A S does: save the VM and end the run (set by the command running it). */
+    private volatile Runnable save;
     private volatile boolean closing;
     private final Thread pump;
     private boolean escape;
@@ -54,6 +56,9 @@ final class Console implements AutoCloseable {
 
     void detach() { machine = null; }
 
+    /** Ctrl-A S runs {@code action} (on the console's thread). */
+    void onSave(Runnable action) { save = action; }
+
     private void pump() {
         try {
             while (!closing) {
@@ -65,6 +70,7 @@ final class Console implements AutoCloseable {
                     switch (Character.toLowerCase(b)) {
                         case 'x' -> { message("Terminated"); quit(); continue; }
                         case 'h' -> { help(); continue; }
+                        case 's' -> { saveRequested(); continue; }
                         case CTRL_A -> { }
                         default -> { continue; }
                     }
@@ -94,10 +100,17 @@ final class Console implements AutoCloseable {
     }
 
     private void help() {
-        message("C-a h    print this help\r\nC-a x    exit jvisor\r\nC-a C-a  send C-a to the guest");
+        message("C-a h    print this help\r\nC-a x    exit jvisor\r\nC-a s    save the VM to a file and exit"
+                + "\r\nC-a C-a  send C-a to the guest");
     }
 
-    private void message(String text) {
+    private void saveRequested() {
+        Runnable action = save;
+        if (action != null && machine != null) action.run();
+    }
+
+    /** A line for the user between the guest's output, on stderr. */
+    void message(String text) {
         PrintStream err = System.err;
         err.print("\r\n" + text + "\r\n");
         err.flush();

@@ -3,20 +3,10 @@ package jvisor.cli;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import jvisor.devices.virtio.Virtio9p;
-import jvisor.devices.virtio.VirtioBlock;
 import jvisor.devices.virtio.VirtioDevice;
-import jvisor.devices.virtio.VirtioNet;
-import jvisor.devices.virtio.VirtioRng;
+import jvisor.machine.DeviceSpec;
+import jvisor.machine.Devices;
 import jvisor.machine.Machine;
-import jvisor.net.NetSpec;
-import jvisor.net.Packets.Mac;
-import jvisor.net.UserNetwork;
-import jvisor.share.P9Server;
-import jvisor.storage.Disk;
-import jvisor.storage.DiskSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,68 +34,30 @@ final class DeviceOptions implements AutoCloseable {
     @Option(names = "--rng", description = "Give the guest a virtio entropy device fed by the host's SecureRandom (/dev/hwrng).")
     boolean rng;
 
-    /** QEMU's first guest MAC address, 52:54:00:12:34:56; further cards count up. */
-    private static final long GUEST_MAC = 0x5254_0012_3456L;
-
+    private List<DeviceSpec> specs;
     private List<VirtioDevice> devices;
 
-    /** Opens the devices (first call) and attaches them to {@code machine} in command-line order. */
-    void attachTo(Machine machine) throws IOException {
-        if (devices == null) devices = open();
-        for (VirtioDevice d : devices) machine.attach(d);
-    }
-
-    private List<VirtioDevice> open() throws IOException {
-        List<VirtioDevice> list = new ArrayList<>();
-        try {
-            for (String d : disks) {
-                DiskSpec spec = parse(DiskSpec::parse, d);
-                Disk disk = spec.open();
-                list.add(new VirtioBlock(disk, spec.path().getFileName().toString()));
-            }
-            for (String n : nets) {
-                NetSpec spec = parse(NetSpec::parse, n);
-                Mac mac = new Mac(GUEST_MAC + list.stream().filter(VirtioNet.class::isInstance).count());
-                list.add(new VirtioNet(new UserNetwork(spec.forwards(), null, mac), mac));
-            }
-            for (String sh : shares) list.add(share(sh));
-        } catch (IOException | RuntimeException e) {
-            for (VirtioDevice dev : list) dev.close();
-            throw e;
-        }
-        if (rng) list.add(new VirtioRng());
-        if (list.size() > jvisor.machine.VirtMap.VIRTIO_SLOTS) {
-            for (VirtioDevice d : list) d.close();
-            throw new Main.UsageError("at most " + jvisor.machine.VirtMap.VIRTIO_SLOTS + " virtio devices fit on the board");
-        }
+    /** The devices in slot order: disks, then nets, shares and the rng. */
+    List<DeviceSpec> specs() {
+        List<DeviceSpec> list = new ArrayList<>();
+        for (String d : disks) list.add(DeviceSpec.disk(d));
+        for (String n : nets) list.add(DeviceSpec.net(n));
+        for (String sh : shares) list.add(DeviceSpec.share(sh));
+        if (rng) list.add(DeviceSpec.rng());
         return list;
     }
 
-    /** Runs an option parser; its IllegalArgumentException is the user's mistake. */
-    private static <T> T parse(java.util.function.Function<String, T> parser, String value) {
-        try {
-            return parser.apply(value);
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageError(e.getMessage());
-        }
-    }
-
-    private static Virtio9p share(String value) throws IOException {
-        String[] parts = value.split(",");
-        String tag = null;
-        boolean ro = false;
-        for (int i = 1; i < parts.length; i++) {
-            String[] kv = parts[i].split("=", 2);
-            switch (kv[0]) {
-                case "tag" -> tag = kv.length == 2 ? kv[1] : "";
-                case "readonly" -> ro = kv.length == 1 || kv[1].equals("on") || kv[1].equals("true");
-                default -> throw new Main.UsageError("unknown --share option '" + kv[0] + "' (tag, readonly)");
+    /** Opens the devices (first call) and attaches them to {@code machine} in command-line order. */
+    void attachTo(Machine machine) throws IOException {
+        if (devices == null) {
+            specs = specs();
+            try {
+                devices = Devices.open(specs);
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageError(e.getMessage());
             }
         }
-        if (parts[0].isEmpty() || tag == null || tag.isEmpty()) throw new Main.UsageError("--share needs HOSTDIR,tag=TAG: " + value);
-        Path dir = Path.of(parts[0]);
-        if (!Files.isDirectory(dir)) throw new Main.UsageError("--share " + dir + ": no such directory");
-        return new Virtio9p(new P9Server(dir, ro), tag);
+        for (int i = 0; i < devices.size(); i++) machine.attach(specs.get(i), devices.get(i));
     }
 
     @Override

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code jvisor} command. */
 @Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A portable RISC-V hypervisor in pure Java.",
-        subcommands = {RunCommand.class, ImagesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, RestoreCommand.class, SnapshotCommand.class, ImagesCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad command-line input, as with most Unix tools. */
     static final int USAGE = 2;

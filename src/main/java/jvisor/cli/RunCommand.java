@@ -20,11 +20,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a virtual machine in the foreground; its serial console is this terminal.",
                 "Boots a catalog IMAGE (e.g. 'jvisor run debian', fetched and cached on first use) or --kernel.",
-                "On a terminal, Ctrl-A X quits and Ctrl-A H lists the console keys.",
+                "On a terminal, Ctrl-A X quits, Ctrl-A S saves the VM to a file and exits, Ctrl-A H lists the keys.",
                 "The exit status is the guest's: 0 when it powers off."})
 final class RunCommand implements Callable<Integer> {
-    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
-
     @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE",
             description = "Catalog image to boot: debian (see 'jvisor images'). Give IMAGE or --kernel.")
     String image;
@@ -70,6 +68,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Print instructions retired, run time and MIPS to stderr at exit.")
     boolean stats;
 
+    @Option(names = "--save-to", paramLabel = "FILE",
+            description = {"Where Ctrl-A S saves the VM (default: a timestamped file under",
+                    "$XDG_DATA_HOME/jvisor/snapshots); 'jvisor restore FILE' continues it."})
+    Path saveTo;
+
     @Override
     public Integer call() throws IOException {
         MachineConfig config;
@@ -89,16 +92,9 @@ final class RunCommand implements Callable<Integer> {
                         Files.write(dumpDtb, machine.describe(boot.cmdline()));
                         return 0;
                     }
-                    machine.setJit(jitMode());
+                    machine.setJit(jitMode(jit));
                     machine.load(boot);
-                    console.attach(machine);
-                    long start = System.nanoTime();
-                    long cpuStart = CPU.getCurrentThreadCpuTime();
-                    Machine.Outcome outcome = machine.run();
-                    long nanos = System.nanoTime() - start;
-                    long cpuNanos = CPU.getCurrentThreadCpuTime() - cpuStart;
-                    console.detach();
-                    if (stats) printStats(machine, nanos, cpuNanos);
+                    Machine.Outcome outcome = new Foreground(console, saveTo, stats).run(machine);
                     if (!outcome.reboot()) return outcome.status();
                 }
             }
@@ -108,7 +104,7 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private Machine.JitMode jitMode() {
+    static Machine.JitMode jitMode(String jit) {
         return switch (jit) {
             case "on" -> Machine.JitMode.ON;
             case "off" -> Machine.JitMode.OFF;
@@ -152,24 +148,5 @@ final class RunCommand implements Callable<Integer> {
             throw new Main.UsageError(option + " " + file + ": no such readable file");
         }
         return Files.readAllBytes(file);
-    }
-
-    /** The --stats lines: instructions retired by all harts, speed, and how much ran compiled. */
-    private static void printStats(Machine machine, long nanos, long cpuNanos) {
-        long insns = 0, boot = machine.hart(0).instret(), runs = 0, compiled = 0;
-        for (int i = 0; i < machine.hartCount(); i++) {
-            jvisor.cpu.Hart h = machine.hart(i);
-            insns += h.instret();
-            runs += h.regionRuns();
-            compiled += h.regionRetired();
-        }
-        System.err.printf("jvisor: %d instructions in %.3f s: %.1f MIPS (boot hart: %d instructions, %.3f s of"
-                + " thread CPU, %.1f MIPS per CPU second)%n", insns, nanos / 1e9, insns * 1e3 / nanos, boot,
-                cpuNanos / 1e9, boot * 1e3 / cpuNanos);
-        if (runs > 0) {
-            System.err.printf("jvisor: %.1f%% of instructions in %d compiled-region runs (%.1f per run), %d regions"
-                    + " compiled%n", 100.0 * compiled / insns, runs, (double) compiled / runs,
-                    jvisor.jit.RegionCompiler.compiledCount());
-        }
     }
 }

@@ -9,4 +9,12 @@ public interface Clock {
 
     /** Host nanoseconds until {@code ticks} is reached, for parking an idle hart; 0 if already past. */
     long nanosUntil(long ticks);
+
+    /** Stops time (a paused machine): {@link #now} holds still until {@link #thaw}. */
+    default void freeze() { }
+
+    default void thaw() { }
+
+    /** Sets the current time (a restored machine continues where it was saved), frozen. */
+    default void restore(long ticks) { throw new UnsupportedOperationException("this clock cannot be set"); }
 }

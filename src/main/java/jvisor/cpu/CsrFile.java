@@ -1,5 +1,9 @@
 package jvisor.cpu;
 
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
+
 /**
  * Control and status registers (privileged spec 1.12 ch. 2-3, Zicntr, Sstc). Access rules come
  * from the number itself: bits 9:8 give the lowest privilege allowed, bits 11:10 == 3 mark
@@ -40,6 +44,46 @@ public final class CsrFile {
     private boolean missing;
 
     CsrFile(Hart h) { this.h = h; }
+
+    /** The registers above, in the hart's state section (the counters are the hart's instret). */
+    void saveState(StateWriter out) {
+        for (long v : new long[] {mstatus, medeleg, mideleg, mie, mtvec, stvec, mepc, sepc, mcause, scause,
+                mtval, stval, mscratch, sscratch, mcounteren, scounteren, menvcfg, senvcfg, satp, stimecmp,
+                cycleOffset}) {
+            out.i64(v);
+        }
+        out.longs(pmpcfg).longs(pmpaddr);
+    }
+
+    /** Reads what {@link #saveState} wrote; WARL fields are masked as a write would. */
+    void loadState(StateReader in) throws StateException {
+        setMstatus(in.i64() & MSTATUS_WRITABLE);
+        medeleg = in.i64() & MEDELEG_WRITABLE;
+        mideleg = in.i64() & S_INTERRUPTS;
+        mie = in.i64() & ALL_INTERRUPTS;
+        mtvec = in.i64();
+        stvec = in.i64();
+        mepc = in.i64();
+        sepc = in.i64();
+        mcause = in.i64();
+        scause = in.i64();
+        mtval = in.i64();
+        stval = in.i64();
+        mscratch = in.i64();
+        sscratch = in.i64();
+        mcounteren = in.i64() & 0xffff_ffffL;
+        scounteren = in.i64() & 0xffff_ffffL;
+        menvcfg = in.i64() & (MENVCFG_STCE | ENVCFG_FIOM);
+        senvcfg = in.i64() & ENVCFG_FIOM;
+        long satpValue = in.i64();
+        int mode = (int) (satpValue >>> 60);
+        in.check(mode == 0 || mode == 8 || mode == 9 || mode == 10, "holds satp mode " + mode);
+        satp = satpValue;
+        stimecmp = in.i64();
+        cycleOffset = in.i64();
+        in.longs(pmpcfg, "pmpcfg");
+        in.longs(pmpaddr, "pmpaddr");
+    }
 
     int satpMode() { return (int) (satp >>> 60); }
 

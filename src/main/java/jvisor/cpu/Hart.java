@@ -6,6 +6,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import jvisor.cpu.fpu.FpArith;
 import jvisor.memory.Bus;
+import jvisor.state.Snapshottable;
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
 
 /**
  * One RISC-V hart: architectural state and the run loop. The loop alternates between checking
@@ -17,7 +21,7 @@ import jvisor.memory.Bus;
  * {@link #requestStop} and TLB shootdown requests ({@link Shootdown}), which are lock-free and
  * wake it from wfi; everything else here belongs to the hart's own thread.
  */
-public final class Hart {
+public final class Hart implements Snapshottable {
     public static final int U = 0, S = 1, M = 3;
 
     /** Statuses returned by instruction helpers to the interpreter. */
@@ -92,6 +96,8 @@ public final class Hart {
     final Shootdown.Target shootdown = new Shootdown.Target();
     /** Every hart of the machine, for RFENCE. */
     private final Shootdown allHarts;
+    /** A stop request (a pause) took the hart out of wfi: it goes back to waiting when it runs again. */
+    private boolean wfiInterrupted;
 
     public Hart(int hartId, Bus bus, DecodeCache decoded, Clock clock) {
         this.hartId = hartId;
@@ -100,6 +106,43 @@ public final class Hart {
         this.mmu = new Mmu(this, bus, decoded);
         this.allHarts = decoded.shootdown;
         allHarts.register(this);
+    }
+
+    // ---- state (the machine state stream; the hart is not running) ----
+
+    @Override
+    public void saveState(StateWriter out) {
+        out.longs(Arrays.copyOf(x, 32)).longs(f).i64(pc).u8(priv);
+        out.u8(fpu.flags).u8(fpu.frm);
+        out.i64(instret).i64(reservedOff).i32(reservedSize).i64(reservedValue);
+        out.i64(mtimecmp).i64(lines.get()).i64(softPending.get()).bool(wfiInterrupted);
+        csr.saveState(out);
+    }
+
+    @Override
+    public void loadState(StateReader in) throws StateException {
+        long[] regs = in.longs(32, "x registers");
+        System.arraycopy(regs, 0, x, 0, 32);
+        x[0] = 0;
+        in.longs(f, "f registers");
+        pc = in.i64();
+        in.check((pc & 1) == 0, "holds a misaligned pc");
+        priv = in.u8();
+        in.check(priv == U || priv == S || priv == M, "holds privilege mode " + priv);
+        fpu.flags = in.u8(31, "fflags");
+        fpu.frm = in.u8(7, "frm");
+        instret = in.i64();
+        reservedOff = in.i64(-1, Long.MAX_VALUE, "reservation");
+        reservedSize = in.i32();
+        in.check(reservedOff < 0 || reservedSize == 4 || reservedSize == 8, "holds reservation size " + reservedSize);
+        reservedValue = in.i64();
+        mtimecmp = in.i64();
+        lines.set(in.i64());
+        softPending.set(in.i64());
+        wfiInterrupted = in.bool();
+        csr.loadState(in);
+        mmu.flushAll();
+        mmu.contextChanged();
     }
 
     // ---- traps ----
@@ -225,6 +268,7 @@ public final class Hart {
         mmu.contextChanged();
         long end = instret + maxInstructions;
         try {
+            if (wfiInterrupted) waitForInterrupt();
             while (!stopRequested) {
                 if (instret - end >= 0 && maxInstructions != Long.MAX_VALUE) return false;
                 step(blockSize);
@@ -262,7 +306,7 @@ public final class Hart {
         updateTimers();
         int irq = Traps.pendingInterrupt(this);
         if (irq >= 0) Traps.take(this, irq, 0, true, pc);
-        if (Interpreter.run(this, budget) == WFI) idleUntilInterrupt();
+        if (Interpreter.run(this, budget) == WFI) waitForInterrupt();
         else if (yieldWhenSpinning && spinning()) {
             spinYields++;
             Thread.yield();
@@ -283,15 +327,19 @@ public final class Hart {
         return false;
     }
 
+    /** wfi: waits, and remembers a wait that a stop request (a pause) cut short. */
+    private void waitForInterrupt() { wfiInterrupted = !idleUntilInterrupt(); }
+
     /**
      * wfi (and SBI HSM retentive suspend): parks the thread until an enabled interrupt is pending
      * (ignoring global enables), a stop is requested, or the next timer deadline. The deadline
-     * covers both comparators that can fire here: mtimecmp (CLINT) and stimecmp (Sstc).
+     * covers both comparators that can fire here: mtimecmp (CLINT) and stimecmp (Sstc). Returns
+     * false if a stop request ended the wait.
      */
-    public void idleUntilInterrupt() {
+    public boolean idleUntilInterrupt() {
         while (!stopRequested) {
             updateTimers();
-            if ((mip() & csr.mie) != 0) return;
+            if ((mip() & csr.mie) != 0) return true;
             long deadline = -1; // unsigned: never (so is anything past 2^63 ticks, 29,000 years)
             if ((csr.mie & 1L << Cause.IRQ_MTI) != 0) deadline = mtimecmp;
             if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0 && (csr.mie & 1L << Cause.IRQ_STI) != 0
@@ -307,6 +355,7 @@ public final class Hart {
                 serviceShootdowns();
             }
         }
+        return false;
     }
 
     private static final long IDLE_CAP_NANOS = 1_000_000_000L;

@@ -7,6 +7,10 @@ import java.util.concurrent.TimeUnit;
 import jvisor.firmware.Fdt;
 import jvisor.memory.MmioDevice;
 import jvisor.memory.Region;
+import jvisor.state.Snapshottable;
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
 
 /**
  * Goldfish real-time clock (Android emulator; QEMU virt): nanoseconds since the Unix epoch from
@@ -23,7 +27,7 @@ import jvisor.memory.Region;
  *   0x1c CLEAR_INTERRUPT W
  * </pre>
  */
-public final class GoldfishRtc implements MmioDevice {
+public final class GoldfishRtc implements MmioDevice, Snapshottable {
     private static final ScheduledExecutorService ALARMS = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "jvisor-rtc-alarm");
         t.setDaemon(true);
@@ -35,6 +39,33 @@ public final class GoldfishRtc implements MmioDevice {
     private long latchedHigh, timeHigh, alarmHigh;
     private boolean irqEnabled, interrupt;
     private ScheduledFuture<?> alarm;
+    /** When the armed alarm fires, in guest RTC nanoseconds. */
+    private long alarmAt;
+
+    /**
+     * The guest's offset from the host's wall clock travels, so a restored guest's RTC shows the
+     * real time in its own time zone setting; an armed alarm is armed again for the same moment.
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        boolean armed = alarm != null && !alarm.isDone();
+        out.i64(offsetNanos).i64(latchedHigh).i64(timeHigh).i64(alarmHigh).bool(irqEnabled).bool(interrupt)
+                .bool(armed).i64(alarmAt);
+    }
+
+    @Override
+    public synchronized void loadState(StateReader in) throws StateException {
+        offsetNanos = in.i64();
+        latchedHigh = in.i64(0, 0xffff_ffffL, "latched time");
+        timeHigh = in.i64(0, 0xffff_ffffL, "time high word");
+        alarmHigh = in.i64(0, 0xffff_ffffL, "alarm high word");
+        irqEnabled = in.bool();
+        interrupt = in.bool();
+        boolean armed = in.bool();
+        long at = in.i64();
+        if (armed) arm(at); else cancel();
+        update();
+    }
 
     public synchronized void connect(IrqLine line) { this.irq = line; }
 
@@ -76,6 +107,7 @@ public final class GoldfishRtc implements MmioDevice {
 
     private void arm(long at) {
         cancel();
+        alarmAt = at;
         long delay = Math.max(0, at - now());
         alarm = ALARMS.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
     }

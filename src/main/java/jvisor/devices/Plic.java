@@ -1,5 +1,10 @@
 package jvisor.devices;
 
+import jvisor.state.Snapshottable;
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
+
 import jvisor.cpu.Cause;
 import jvisor.cpu.Hart;
 import jvisor.firmware.Fdt;
@@ -20,7 +25,7 @@ import jvisor.memory.Region;
  * Sources are level-triggered, as QEMU models them: pending follows the line until claimed; a
  * claimed source is pending again after completion if its line is still high.
  */
-public final class Plic implements MmioDevice {
+public final class Plic implements MmioDevice, Snapshottable {
     public static final int SOURCES = 96; // source 0 is "no interrupt"
     private static final int WORDS = SOURCES / 32, PRIORITY_MASK = 7;
 
@@ -38,6 +43,34 @@ public final class Plic implements MmioDevice {
         this.contexts = 2 * harts.length;
         this.enable = new int[contexts][WORDS];
         this.threshold = new int[contexts];
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        for (int src = 0; src < SOURCES; src++) {
+            out.u8(priority[src]).u8((level[src] ? 1 : 0) | (pending[src] ? 2 : 0) | (claimed[src] ? 4 : 0));
+        }
+        for (int ctx = 0; ctx < contexts; ctx++) {
+            for (int w : enable[ctx]) out.i32(w);
+            out.u8(threshold[ctx]);
+        }
+    }
+
+    /** Reads the registers back and drives every hart's MEIP/SEIP from them. */
+    @Override
+    public synchronized void loadState(StateReader in) throws StateException {
+        for (int src = 0; src < SOURCES; src++) {
+            priority[src] = in.u8(PRIORITY_MASK, "priority");
+            int flags = in.u8(7, "source flags");
+            level[src] = (flags & 1) != 0;
+            pending[src] = (flags & 2) != 0;
+            claimed[src] = (flags & 4) != 0;
+        }
+        for (int ctx = 0; ctx < contexts; ctx++) {
+            for (int w = 0; w < WORDS; w++) enable[ctx][w] = in.i32();
+            threshold[ctx] = in.u8(PRIORITY_MASK, "threshold");
+        }
+        update();
     }
 
     /** The line of source {@code src} (1..95). */

@@ -6,6 +6,10 @@ import java.util.ArrayDeque;
 import jvisor.firmware.Fdt;
 import jvisor.memory.MmioDevice;
 import jvisor.memory.Region;
+import jvisor.state.Snapshottable;
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
 
 /**
  * National Semiconductor 16550A UART, as Linux's 8250 driver and OpenSBI use it. Transmission is
@@ -19,7 +23,7 @@ import jvisor.memory.Region;
  *   3 LCR (bit 7: DLAB)                7 SCR
  * </pre>
  */
-public final class Uart16550 implements MmioDevice {
+public final class Uart16550 implements MmioDevice, Snapshottable {
     public static final int CLOCK_HZ = 3_686_400;
     private static final int IER_RX = 1, IER_THRE = 2;
     private static final int LSR_DR = 0x01, LSR_THRE = 0x20, LSR_TEMT = 0x40;
@@ -40,6 +44,36 @@ public final class Uart16550 implements MmioDevice {
     private boolean threPending;
 
     public Uart16550(OutputStream out) { this.out = out; }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u8(ier).u8(lcr).u8(mcr).u8(scr).u8(dll).u8(dlm).u8(fcr).bool(threPending);
+        out.bytes(bytes(rx)).bytes(bytes(backlog));
+    }
+
+    @Override
+    public synchronized void loadState(StateReader in) throws StateException {
+        ier = in.u8(0x0f, "IER");
+        lcr = in.u8();
+        mcr = in.u8(0x1f, "MCR");
+        scr = in.u8();
+        dll = in.u8();
+        dlm = in.u8();
+        fcr = in.u8(0xc9, "FCR");
+        threPending = in.bool();
+        rx.clear();
+        for (byte b : in.bytes(FIFO, "receive FIFO")) rx.add(b);
+        backlog.clear();
+        for (byte b : in.bytes(MAX_BACKLOG, "typed-ahead bytes")) backlog.add(b);
+        update();
+    }
+
+    private static byte[] bytes(ArrayDeque<Byte> q) {
+        byte[] b = new byte[q.size()];
+        int i = 0;
+        for (Byte x : q) b[i++] = x;
+        return b;
+    }
 
     public synchronized void connect(IrqLine line) {
         this.irq = line;

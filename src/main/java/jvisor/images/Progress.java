@@ -10,7 +10,7 @@ import java.util.Locale;
  * Quiet when its stream is null, which is what {@link #stderrIfTerminal()} gives when stderr is a
  * pipe or file, so logs and tests see no carriage returns.
  */
-final class Progress implements AutoCloseable {
+public final class Progress implements AutoCloseable {
     private static final int BAR = 28;
     private static final long REDRAW_NANOS = 100_000_000L;
 
@@ -20,7 +20,7 @@ final class Progress implements AutoCloseable {
     private long done;
     private long lastDraw;
 
-    Progress(PrintStream out, String label, long total) {
+    public Progress(PrintStream out, String label, long total) {
         this.out = out;
         this.label = label;
         this.total = total;
@@ -28,7 +28,7 @@ final class Progress implements AutoCloseable {
     }
 
     /** System.err when it is a terminal, else null (no progress output). */
-    static PrintStream stderrIfTerminal() {
+    public static PrintStream stderrIfTerminal() {
         Path fd2 = Path.of("/proc/self/fd/2");
         try {
             if (Files.exists(fd2)) {
@@ -48,7 +48,7 @@ final class Progress implements AutoCloseable {
         if (now - lastDraw >= REDRAW_NANOS) draw();
     }
 
-    void set(long value) {
+    public void set(long value) {
         done = value;
         advance(0);
     }

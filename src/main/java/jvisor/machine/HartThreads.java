@@ -28,6 +28,10 @@ final class HartThreads {
     private final Thread[] threads;
     private volatile boolean finished;
     private volatile Throwable failure;
+    /** Pause: every hart thread parks in {@link #checkpoint} or {@link #awaitStart}; guarded by this. */
+    private boolean paused;
+    /** Hart threads inside {@link #lifecycle}, and how many of them are parked; guarded by this. */
+    private int live, parked;
 
     HartThreads(Hart[] harts, Consumer<Hart> prepare) {
         this.harts = harts;
@@ -115,28 +119,111 @@ final class HartThreads {
 
     private boolean lifecycle(int id, long maxInstructions) {
         Hart h = harts[id];
-        while (true) {
-            if (state.get(id) == HSM_START_PENDING) begin(h);
-            if (state.get(id) == HSM_STARTED && !h.run(maxInstructions)) return false;
-            if (finished) return true;
-            // The run ended through hart_stop.
-            h.resume();
-            state.set(id, HSM_STOPPED);
-            if (!awaitStart(id)) return true;
+        enter(1);
+        try {
+            while (true) {
+                if (!checkpoint(h)) return true;
+                int s = state.get(id);
+                if (s == HSM_START_PENDING) {
+                    begin(h);
+                } else if (s == HSM_STARTED) {
+                    if (!h.run(maxInstructions)) return false;
+                } else if (s == HSM_STOP_PENDING) { // the run ended through hart_stop
+                    h.resume();
+                    state.set(id, HSM_STOPPED);
+                } else if (!awaitStart(id)) {
+                    return true;
+                }
+            }
+        } finally {
+            enter(-1);
         }
     }
 
-    /** Parks while the hart is STOPPED; false once the machine has finished. */
+    private synchronized void enter(int delta) {
+        live += delta;
+        notifyAll();
+    }
+
+    /**
+     * Between runs: parks while the machine is paused, then clears the stop request that ended
+     * the run. Under the lock, so a pause that asks for a stop after this either finds the hart
+     * parked or stops its next run. False once the machine has finished.
+     */
+    private synchronized boolean checkpoint(Hart h) {
+        if (paused && !park()) return false;
+        if (finished) return false;
+        h.resume();
+        return true;
+    }
+
+    /** Counts this thread as parked and waits while paused; false if interrupted. */
+    private boolean park() {
+        parked++;
+        notifyAll();
+        try {
+            while (paused && !finished) wait();
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            parked--;
+        }
+    }
+
+    /** Parks while the hart is STOPPED (a stopped hart counts as paused); false once the machine has finished. */
     private synchronized boolean awaitStart(int id) {
-        while (!finished && state.get(id) != HSM_START_PENDING) {
+        parked++;
+        notifyAll();
+        try {
+            while (!finished && (paused || state.get(id) != HSM_START_PENDING)) wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            parked--;
+        }
+        return !finished;
+    }
+
+    /**
+     * Stops every hart at an instruction boundary and returns once each hart thread is parked
+     * (harts in wfi or HSM STOPPED included): from then on no hart touches its state until
+     * {@link #resume}. Any thread but a hart's own.
+     */
+    synchronized void pause() {
+        paused = true;
+        for (Hart h : harts) h.requestStop();
+        boolean interrupted = false;
+        while (parked < live && !finished) {
             try {
                 wait();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
+                interrupted = true;
             }
         }
-        return !finished;
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    synchronized void resume() {
+        paused = false;
+        notifyAll();
+    }
+
+    // ---- state: each hart's HSM state and pending hart_start arguments ----
+
+    void saveState(int id, jvisor.state.StateWriter out) {
+        out.u8(state.get(id)).i64(entry[id]).i64(opaque[id]);
+    }
+
+    void loadState(int id, jvisor.state.StateReader in) throws jvisor.state.StateException {
+        int s = in.u8();
+        in.check(s == HSM_STARTED || s == HSM_STOPPED || s == HSM_START_PENDING || s == HSM_STOP_PENDING,
+                "holds HSM state " + s);
+        state.set(id, s);
+        entry[id] = in.i64();
+        opaque[id] = in.i64();
     }
 
     /** Enters S-mode at the hart_start address as the SBI spec says; on the hart's own thread. */

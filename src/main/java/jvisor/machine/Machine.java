@@ -55,8 +55,15 @@ public final class Machine implements AutoCloseable {
     private final TestDevice test;
     private final HartThreads threads;
     private final List<VirtioMmio> virtio = new ArrayList<>();
+    /** How each virtio device was asked for (null for devices attached without one: not saveable). */
+    private final List<DeviceSpec> specs = new ArrayList<>();
     private volatile Outcome outcome;
     private byte[] dtb;
+    // What the state stream needs to rebuild this machine: set by the loaders.
+    private Boot.Bios bios = Boot.Bios.NONE;
+    private String cmdline = "";
+    private long tohost = -1, fromhost = -1;
+    private boolean paused;
 
     public Machine(MachineConfig config, OutputStream console) {
         this(config, console, new HostClock());
@@ -117,6 +124,13 @@ public final class Machine implements AutoCloseable {
      * The caller keeps ownership: the machine resets the device when it closes, never closes it,
      * so a device (an open disk) can serve the next machine after a guest reboot.
      */
+    public int attach(DeviceSpec spec, VirtioDevice device) {
+        int slot = attach(device);
+        specs.set(slot, spec);
+        return slot;
+    }
+
+    /** Attaches a device that was not built from a {@link DeviceSpec}: such a machine cannot be saved. */
     public int attach(VirtioDevice device) {
         int slot = virtio.size();
         if (slot == VirtMap.VIRTIO_SLOTS) {
@@ -126,6 +140,7 @@ public final class Machine implements AutoCloseable {
         VirtioMmio transport = new VirtioMmio(device, ram, r, plic.line(r.irq()));
         bus.map(r, transport);
         virtio.add(transport);
+        specs.add(null);
         return slot;
     }
 
@@ -140,8 +155,7 @@ public final class Machine implements AutoCloseable {
      */
     public void loadHtifProgram(ElfImage elf) throws IOException {
         elf.loadInto(ram);
-        long tohost = elf.symbol("tohost");
-        if (tohost >= 0) new Htif(ram, tohost, elf.symbol("fromhost"), console, this::powerOff);
+        connectHtif(elf);
         for (Hart h : harts) {
             h.pc = elf.entry();
             h.x[10] = h.hartId;
@@ -157,8 +171,7 @@ public final class Machine implements AutoCloseable {
         if (ElfImage.isElf(boot.kernel())) {
             ElfImage elf = ElfImage.parse(boot.kernelName(), boot.kernel());
             elf.loadInto(ram);
-            long tohost = elf.symbol("tohost");
-            if (tohost >= 0) new Htif(ram, tohost, elf.symbol("fromhost"), console, this::powerOff);
+            connectHtif(elf);
             entry = elf.entry();
             kernelEnd = elf.segments().stream().mapToLong(s -> s.paddr() + s.memSize()).max().orElse(entry);
         } else {
@@ -191,10 +204,11 @@ public final class Machine implements AutoCloseable {
 
         h.x[10] = 0;        // a0: hart id
         h.x[11] = dtbAddr;  // a1: device tree
+        bios = boot.bios();
+        cmdline = boot.cmdline();
         switch (boot.bios()) {
             case BUILTIN -> {
-                BuiltinSbi sbi = sbi();
-                for (Hart t : harts) t.environmentCall = sbi;
+                installSbi();
                 BuiltinSbi.prepareHart(h);
                 h.priv = Hart.S;
                 h.pc = entry;
@@ -214,6 +228,22 @@ public final class Machine implements AutoCloseable {
                 startAllAt(VirtMap.RAM_BASE, dtbAddr, infoAddr);
             }
         }
+    }
+
+    private void connectHtif(ElfImage elf) {
+        long to = elf.symbol("tohost");
+        if (to >= 0) connectHtif(to, elf.symbol("fromhost"));
+    }
+
+    private void connectHtif(long to, long from) {
+        tohost = to;
+        fromhost = from;
+        new Htif(ram, to, from, console, this::powerOff);
+    }
+
+    private void installSbi() {
+        BuiltinSbi sbi = sbi();
+        for (Hart t : harts) t.environmentCall = sbi;
     }
 
     /** Every hart starts at {@code pc} in M-mode with a0 = hart id, a1 = device tree, a2 (QEMU's reset vector). */
@@ -310,9 +340,111 @@ public final class Machine implements AutoCloseable {
 
     private static String mib(long bytes) { return (bytes + (1 << 20) - 1 >> 20) + "M"; }
 
+    // ---- pause, resume, state ----
+
+    /**
+     * Stops the guest: every hart at an instruction boundary (harts in wfi or stopped count as
+     * stopped), every device between requests, and guest time. Returns once all have stopped.
+     * Callable from any thread but a hart's.
+     */
+    public synchronized void pause() {
+        if (paused) return;
+        threads.pause();
+        for (VirtioMmio v : virtio) v.pause();
+        clock.freeze();
+        paused = true;
+    }
+
+    /** Lets a paused guest go on: its clock continues from where it stopped. */
+    public synchronized void resume() {
+        if (!paused) return;
+        clock.thaw();
+        for (VirtioMmio v : virtio) v.resume();
+        threads.resume();
+        paused = false;
+    }
+
+    public synchronized boolean paused() { return paused; }
+
+    /** What the state stream's "machine" section says of this machine; throws if it cannot be saved. */
+    synchronized MachineState.Config stateConfig() {
+        for (int i = 0; i < specs.size(); i++) {
+            if (specs.get(i) == null) {
+                throw new IllegalStateException(virtio.get(i).device().name() + " was attached without a device spec; this machine cannot be saved");
+            }
+        }
+        return new MachineState.Config(ram.size(), harts.length, bios, cmdline, tohost, fromhost, List.copyOf(specs));
+    }
+
+    /** Writes every hart's and device's state (not RAM); the machine must be paused. */
+    synchronized void saveState(StateStreamWriter out) throws IOException {
+        if (!paused) throw new IllegalStateException("pause the machine before saving it");
+        out.section("clock", 1, new jvisor.state.StateWriter().i64(clock.now()));
+        for (Hart h : harts) {
+            jvisor.state.StateWriter w = new jvisor.state.StateWriter();
+            threads.saveState(h.hartId, w);
+            h.saveState(w);
+            out.section("hart." + h.hartId, 1, w);
+        }
+        out.section("plic", 1, state(plic));
+        out.section("uart", 1, state(uart));
+        out.section("rtc", 1, state(rtc));
+        for (int i = 0; i < virtio.size(); i++) out.section("virtio." + i, 1, state(virtio.get(i)));
+    }
+
+    private static jvisor.state.StateWriter state(jvisor.state.Snapshottable part) {
+        jvisor.state.StateWriter w = new jvisor.state.StateWriter();
+        part.saveState(w);
+        return w;
+    }
+
+    /**
+     * Builds the machine a "machine" section describes, paused, with its devices opened and its
+     * firmware hooks (built-in SBI, HTIF) connected; the caller then loads the state into it.
+     */
+    static Machine rebuild(MachineState.Config c, List<VirtioDevice> devices, OutputStream console) {
+        Machine m = new Machine(new MachineConfig(c.memory(), c.cpus()), console);
+        for (int i = 0; i < devices.size(); i++) m.attach(c.devices().get(i), devices.get(i));
+        m.bios = c.bios();
+        m.cmdline = c.cmdline();
+        if (c.bios() == Boot.Bios.BUILTIN) m.installSbi();
+        if (c.tohost() >= 0) m.connectHtif(c.tohost(), c.fromhost());
+        m.pause();
+        return m;
+    }
+
+    /** Reads one state section into the part it belongs to (sections other than RAM). */
+    synchronized void loadSection(String name, jvisor.state.StateReader in) throws jvisor.state.StateException {
+        switch (name) {
+            case "clock" -> clock.restore(in.i64(0, Long.MAX_VALUE, "time"));
+            case "plic" -> plic.loadState(in);
+            case "uart" -> uart.loadState(in);
+            case "rtc" -> rtc.loadState(in);
+            default -> {
+                int dot = name.indexOf('.');
+                int index = -1;
+                try {
+                    index = dot < 0 ? -1 : Integer.parseInt(name.substring(dot + 1));
+                } catch (NumberFormatException e) {
+                    index = -1;
+                }
+                String kind = dot < 0 ? name : name.substring(0, dot);
+                if (kind.equals("hart") && index >= 0 && index < harts.length) {
+                    threads.loadState(index, in);
+                    harts[index].loadState(in);
+                } else if (kind.equals("virtio") && index >= 0 && index < virtio.size()) {
+                    virtio.get(index).loadState(in);
+                } else {
+                    throw in.fail("is not part of this machine");
+                }
+            }
+        }
+        in.end();
+    }
+
     @Override
     public void close() {
-        finish(new Outcome(-1, false));
+        finish(new Outcome(-1, false)); // also releases paused hart threads; device resets release paused workers
         threads.join();
         for (VirtioMmio v : virtio) v.shutdown();
         ram.close();

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 
 /**
  * Guest RAM: one native, page-aligned {@link MemorySegment} (DESIGN §4). Plain accesses use
@@ -192,6 +193,31 @@ public final class GuestRam implements AutoCloseable {
                 for (PageWatcher w : ws) w.written(base + s, (int) (e - s));
             }
         }
+    }
+
+    // ---- restore (machine state stream) ----
+
+    /**
+     * Fills runs of RAM from a snapshot file without reading it: the pages are mapped
+     * copy-on-write and read in as the guest touches them. {@code offsets} are RAM offsets,
+     * {@code fileOffsets} positions in {@code file}, all page-aligned. Returns false where the host
+     * cannot map files (the caller then copies the runs in).
+     */
+    public boolean mapFrom(Path file, long[] offsets, long[] lengths, long[] fileOffsets) {
+        for (int i = 0; i < offsets.length; i++) {
+            if (((offsets[i] | lengths[i] | fileOffsets[i]) & (PAGE_SIZE - 1)) != 0 || !contains(base + offsets[i], lengths[i])) {
+                throw new IllegalArgumentException("run " + i + " is not a page-aligned part of RAM");
+            }
+        }
+        return FileMapping.map(mem, file, offsets, lengths, fileOffsets);
+    }
+
+    /** True when the page at RAM offset {@code off} holds only zeros. */
+    public boolean zeroPage(long off) {
+        for (long p = off, end = off + PAGE_SIZE; p < end; p += 8) {
+            if (mem.get(U64, p) != 0) return false;
+        }
+        return true;
     }
 
     @Override

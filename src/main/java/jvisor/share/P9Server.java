@@ -1,5 +1,9 @@
 package jvisor.share;
 
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -57,6 +61,8 @@ public final class P9Server {
         List<String> path;
         FileChannel file;
         List<Entry> listing;
+        /** How the fid was opened: -1 not open, else the Linux open flags (a directory: 0). */
+        int openFlags = -1;
 
         Fid(List<String> path) { this.path = path; }
     }
@@ -69,6 +75,54 @@ public final class P9Server {
 
     public P9Server(Path root, boolean readOnly) throws IOException {
         this.tree = new SharedTree(root, readOnly);
+    }
+
+    /** The negotiated message size and every fid: its path below the root and how it was opened. */
+    public void saveState(StateWriter out) {
+        out.i32(msize).i32(fids.size());
+        for (Map.Entry<Integer, Fid> e : fids.entrySet()) {
+            Fid f = e.getValue();
+            out.i32(e.getKey()).i32(f.openFlags).i32(f.path.size());
+            for (String name : f.path) out.string(name);
+        }
+    }
+
+    /**
+     * Takes the fids back, reopening open files by path (without truncating them again). A file
+     * that is gone or refused now leaves its fid unopened: the guest's next use of it fails with
+     * EBADF, as a file that vanished on the host would.
+     */
+    public void loadState(StateReader in) throws StateException {
+        msize = in.i32(4096, MAX_MSIZE, "msize");
+        int n = in.i32(0, MAX_FIDS, "fid count");
+        for (int i = 0; i < n; i++) {
+            int id = in.i32();
+            int flags = in.i32();
+            int depth = in.i32(0, 4096, "path depth");
+            List<String> path = new ArrayList<>();
+            for (int k = 0; k < depth; k++) {
+                String name = in.string(255, "file name");
+                try {
+                    path.add(SharedTree.name(name));
+                } catch (Errno e) {
+                    throw in.fail("holds the file name '" + name + "'");
+                }
+            }
+            Fid f = new Fid(List.copyOf(path));
+            fids.put(id, f);
+            if (flags < 0) continue;
+            try {
+                Path p = tree.node(f.path);
+                if (Files.isDirectory(p, SharedTree.NOFOLLOW)) {
+                    f.openFlags = 0;
+                } else {
+                    f.file = FileChannel.open(p, new HashSet<>(options(flags & ~O_TRUNC)));
+                    f.openFlags = flags;
+                }
+            } catch (Errno | IOException | RuntimeException e) {
+                // left unopened (see above)
+            }
+        }
     }
 
     /** Handles one request and returns its reply, at most {@code maxReply} bytes. */
@@ -302,10 +356,12 @@ public final class P9Server {
             if ((flags & O_ACCMODE) != 0) throw new Errno(SharedTree.EISDIR);
             tree.dir(f.path);
             f.listing = null;
+            f.openFlags = 0;
         } else {
             regularFile(p);
             if ((flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0) tree.writable();
             f.file = FileChannel.open(p, new HashSet<>(options(flags)));
+            f.openFlags = flags;
         }
         out.qid(a.qid()).u32(0);
     }
@@ -323,6 +379,7 @@ public final class P9Server {
         Files.setAttribute(p, "unix:mode", mode & 07777, SharedTree.NOFOLLOW);
         f.path = child(f.path, name);
         f.file = ch;
+        f.openFlags = O_RDWR;
         out.qid(attr(p).qid()).u32(0);
     }
 

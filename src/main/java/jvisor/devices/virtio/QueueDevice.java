@@ -1,5 +1,6 @@
 package jvisor.devices.virtio;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -79,6 +80,39 @@ public abstract class QueueDevice implements VirtioDevice {
         }
     }
 
+    /** Released by {@link #resume}; the worker waits on it while the device is paused. */
+    private CountDownLatch pauseGate;
+
+    /** Parks the worker between tasks: whatever it was doing completes first. */
+    @Override
+    public final synchronized void pause() {
+        if (pauseGate != null) return;
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch parked = new CountDownLatch(1);
+        pauseGate = gate;
+        try {
+            worker.execute(() -> {
+                parked.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // closing
+                }
+            });
+            parked.await();
+        } catch (RejectedExecutionException e) {
+            // closed: nothing runs
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public final synchronized void resume() {
+        if (pauseGate != null) pauseGate.countDown();
+        pauseGate = null;
+    }
+
     /** Runs {@code task} on the worker thread if the device is (still) active then. */
     protected final void submit(Task task) {
         submitAlways(() -> {
@@ -139,6 +173,7 @@ public abstract class QueueDevice implements VirtioDevice {
 
     @Override
     public final void reset() {
+        resume(); // a paused worker would never reach the reset
         active = false;
         Future<?> idle;
         try {

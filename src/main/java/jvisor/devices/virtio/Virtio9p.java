@@ -1,5 +1,9 @@
 package jvisor.devices.virtio;
 
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
+
 import java.nio.charset.StandardCharsets;
 import jvisor.share.P9Server;
 
@@ -26,6 +30,10 @@ public final class Virtio9p extends QueueDevice {
         this.tag = tag.getBytes(StandardCharsets.UTF_8);
         if (this.tag.length == 0 || this.tag.length > 0xffff) throw new IllegalArgumentException("bad 9p tag: " + tag);
     }
+
+    @Override public void saveState(StateWriter out) { server.saveState(out); }
+
+    @Override public void loadState(StateReader in) throws StateException { server.loadState(in); }
 
     @Override public int deviceId() { return NINEP; }
 

@@ -1,6 +1,9 @@
 package jvisor.devices.virtio;
 
 import jvisor.memory.GuestRam;
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
 
 /**
  * A virtio device without its transport (STYLE pattern 8): what it is (device ID, feature bits,
@@ -52,6 +55,23 @@ public interface VirtioDevice extends AutoCloseable {
 
     /** Stops all work and forgets the driver's setup; returns when the device no longer touches guest memory. */
     void reset();
+
+    /**
+     * Stops work at a request boundary: returns once the device no longer touches guest memory
+     * or raises interrupts, until {@link #resume}. Backend events meanwhile wait their turn.
+     */
+    default void pause() { }
+
+    default void resume() { }
+
+    /**
+     * The device's own state beyond the transport's, written while paused (for example 9p's open
+     * files). Most devices keep everything they need in the transport and their configuration.
+     */
+    default void saveState(StateWriter out) { }
+
+    /** Reads what {@link #saveState} wrote, before the transport activates the device again. */
+    default void loadState(StateReader in) throws StateException { }
 
     /** Releases host resources (files, sockets, threads) for good. */
     @Override

@@ -5,6 +5,10 @@ import jvisor.firmware.Fdt;
 import jvisor.memory.GuestRam;
 import jvisor.memory.MmioDevice;
 import jvisor.memory.Region;
+import jvisor.state.Snapshottable;
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
 
 /**
  * The virtio-mmio transport, version 2 (virtio 1.2 §4.2): the register file of one slot, which
@@ -32,7 +36,7 @@ import jvisor.memory.Region;
  * threads; a device's worker signals through the {@link VirtioInterrupt} this transport hands it,
  * which takes only the small {@code events} lock, so a reset may wait for the worker safely.
  */
-public final class VirtioMmio implements MmioDevice {
+public final class VirtioMmio implements MmioDevice, Snapshottable {
     static final int MAGIC = 0x000, VERSION = 0x004, DEVICE_ID = 0x008, VENDOR_ID = 0x00c,
             DEVICE_FEATURES = 0x010, DEVICE_FEATURES_SEL = 0x014, DRIVER_FEATURES = 0x020, DRIVER_FEATURES_SEL = 0x024,
             QUEUE_SEL = 0x030, QUEUE_NUM_MAX = 0x034, QUEUE_NUM = 0x038, QUEUE_READY = 0x044, QUEUE_NOTIFY = 0x050,
@@ -78,6 +82,54 @@ public final class VirtioMmio implements MmioDevice {
         for (int q = 0; q < queues.length; q++) queues[q] = new Virtqueue(q, device.queueMaxSize(q));
         this.offered = device.features() & 0xff_ffffL | TRANSPORT_FEATURES;
     }
+
+    /**
+     * The transport's registers, its queues and then the device's own state. A device that was
+     * running is activated again with its queues at their saved indexes: it then serves whatever
+     * the driver made available meanwhile, as after a notification.
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.i32(status).i32(deviceFeaturesSel).i32(driverFeaturesSel).i32(queueSel).i64(driverFeatures).bool(active);
+        synchronized (events) {
+            out.i32(interruptStatus).i32(generation).bool(needsReset).string(lastError);
+        }
+        out.i32(queues.length);
+        for (Virtqueue q : queues) q.saveState(out);
+        device.saveState(out);
+    }
+
+    @Override
+    public synchronized void loadState(StateReader in) throws StateException {
+        status = in.i32(0, 0xff, "status");
+        deviceFeaturesSel = in.i32();
+        driverFeaturesSel = in.i32();
+        queueSel = in.i32();
+        driverFeatures = in.i64();
+        boolean wasActive = in.bool();
+        in.check((driverFeatures & ~offered) == 0, "holds features the device does not offer");
+        in.check(!wasActive || (status & (DRIVER_OK | FEATURES_OK)) == (DRIVER_OK | FEATURES_OK),
+                "holds an active device without DRIVER_OK");
+        synchronized (events) {
+            interruptStatus = in.i32(0, INT_USED | INT_CONFIG, "interrupt status");
+            generation = in.i32();
+            needsReset = in.bool();
+            lastError = in.string(4096, "last error");
+            line.set(interruptStatus != 0);
+        }
+        in.i32(queues.length, queues.length, "queue count");
+        for (Virtqueue q : queues) q.loadState(in, ram, driverFeatures);
+        device.loadState(in);
+        if (wasActive) {
+            active = true;
+            device.activate(driverFeatures, queues.clone(), ram, interrupt);
+        }
+    }
+
+    /** Stops the device's work at a request boundary (machine pause); {@link #resume} lets it go on. */
+    public void pause() { device.pause(); }
+
+    public void resume() { device.resume(); }
 
     public VirtioDevice device() { return device; }
     public Region region() { return region; }

@@ -1,5 +1,9 @@
 package jvisor.devices.virtio;
 
+import jvisor.state.StateException;
+import jvisor.state.StateReader;
+import jvisor.state.StateWriter;
+
 import java.lang.invoke.VarHandle;
 import jvisor.memory.GuestRam;
 
@@ -49,6 +53,36 @@ public final class Virtqueue {
 
     /** True once the driver made the queue ready and the device was activated with it. */
     public boolean started() { return started; }
+
+    /** The layout and running indexes, in the transport's state. */
+    void saveState(StateWriter out) {
+        out.i32(size).i64(desc).i64(avail).i64(used).bool(ready).bool(started);
+        out.i32(lastAvail).i32(usedIdx).i32(signalled);
+    }
+
+    /**
+     * Reads the layout back; a started queue is started again (which checks the layout against
+     * RAM, as the driver's DRIVER_OK did) and continues from its saved ring indexes.
+     */
+    void loadState(StateReader in, GuestRam ram, long features) throws StateException {
+        size = in.i32(0, maxSize, "queue size");
+        desc = in.i64();
+        avail = in.i64();
+        used = in.i64();
+        ready = in.bool();
+        boolean wasStarted = in.bool();
+        int last = in.i32(0, 0xffff, "last available index");
+        int usedIndex = in.i32(0, 0xffff, "used index");
+        int signalledIndex = in.i32(0, 0xffff, "signalled index");
+        if (wasStarted) {
+            in.check(ready, "has a started queue that is not ready");
+            String error = start(ram, features);
+            if (error != null) throw in.fail(error);
+            lastAvail = last;
+            usedIdx = usedIndex;
+            signalled = signalledIndex;
+        }
+    }
 
     /** Forgets the layout and running state (device reset, §2.4). */
     void reset() {

@@ -1,0 +1,44 @@
+package jvisor.machine;
+
+import java.util.Locale;
+
+/**
+ * One paravirtual device of a VM as the user gave it: its kind and the option value, in the
+ * syntax of {@code jvisor run} ({@code --disk vda.qcow2,readonly=on}, {@code --net user,...},
+ * {@code --share DIR,tag=T}, {@code --rng}). The same text defines a VM in the host daemon,
+ * travels in the machine state stream, and reopens the device on restore.
+ */
+public record DeviceSpec(Kind kind, String value) {
+    public enum Kind {
+        DISK, NET, SHARE, RNG;
+
+        public String option() { return "--" + name().toLowerCase(Locale.ROOT); }
+    }
+
+    public DeviceSpec {
+        if (kind == null) throw new IllegalArgumentException("a device needs a kind");
+        value = value == null ? "" : value;
+    }
+
+    public static DeviceSpec disk(String value) { return new DeviceSpec(Kind.DISK, value); }
+    public static DeviceSpec net(String value) { return new DeviceSpec(Kind.NET, value); }
+    public static DeviceSpec share(String value) { return new DeviceSpec(Kind.SHARE, value); }
+    public static DeviceSpec rng() { return new DeviceSpec(Kind.RNG, ""); }
+
+    /** The host path a disk or share names (the value's first part), or null for other kinds. */
+    public java.nio.file.Path path() {
+        if (kind != Kind.DISK && kind != Kind.SHARE) return null;
+        int comma = value.indexOf(',');
+        return java.nio.file.Path.of(comma < 0 ? value : value.substring(0, comma));
+    }
+
+    /** The same device at another host path (a disk or share the user moved). */
+    public DeviceSpec withPath(java.nio.file.Path p) {
+        int comma = value.indexOf(',');
+        return new DeviceSpec(kind, p + (comma < 0 ? "" : value.substring(comma)));
+    }
+
+    /** The command-line spelling, for messages: {@code --disk vda.img}. */
+    @Override
+    public String toString() { return value.isEmpty() ? kind.option() : kind.option() + " " + value; }
+}

@@ -1,0 +1,108 @@
+package jvisor.machine;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+import jvisor.memory.GuestRam;
+import jvisor.state.StateWriter;
+
+/**
+ * Writes the machine state stream (docs/SNAPSHOT-FORMAT.md): the magic and format version, then
+ * sections, each framed with its name, version and length and closed by a CRC-32C of the whole
+ * section. A snapshot file is this stream written to a file, with RAM data page-aligned so that
+ * a restore can map it; a migration sends the same sections over a socket.
+ */
+final class StateStreamWriter {
+    static final byte[] MAGIC = {(byte) 0x89, 'J', 'V', 'S', 'T', '\r', '\n', 0x1a};
+    static final int FORMAT_VERSION = 1;
+    static final int SECTION_MARK = 0x54434553; // "SECT"
+
+    private final WritableByteChannel out;
+    /** Pad RAM data to page boundaries of the stream (for files that a restore maps). */
+    private final boolean alignRam;
+    private long position;
+    /** Called with bytes written so far, for progress. */
+    private final java.util.function.LongConsumer progress;
+
+    StateStreamWriter(WritableByteChannel out, boolean alignRam, java.util.function.LongConsumer progress) throws IOException {
+        this.out = out;
+        this.alignRam = alignRam;
+        this.progress = progress;
+        ByteBuffer head = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+        head.put(MAGIC).putInt(FORMAT_VERSION).flip();
+        write(head);
+    }
+
+    /** Writes one section whose payload {@code state} holds. */
+    void section(String name, int version, StateWriter state) throws IOException {
+        byte[] payload = state.toByteArray();
+        CRC32C crc = new CRC32C();
+        ByteBuffer head = sectionHead(name, version, payload.length);
+        crc.update(head.duplicate());
+        crc.update(payload);
+        write(head);
+        write(ByteBuffer.wrap(payload));
+        write(crcBuffer(crc));
+    }
+
+    /**
+     * Writes the RAM section: the runs of pages that are not all zero, then their data. Zero
+     * pages are neither written nor read back: RAM starts zeroed.
+     */
+    void ram(GuestRam ram, int version) throws IOException {
+        int[] runs = RamRuns.of(ram);
+        int count = runs.length / 2;
+        long pages = 0;
+        for (int i = 0; i < count; i++) pages += runs[2 * i + 1];
+        ByteBuffer table = ByteBuffer.allocate(12 + 8 * count + 4).order(ByteOrder.LITTLE_ENDIAN);
+        table.putLong(ram.size()).putInt(count);
+        for (int r : runs) table.putInt(r);
+        String name = "ram";
+        long fixed = table.capacity();
+        ByteBuffer probe = sectionHead(name, version, 0);
+        long dataStart = position + probe.capacity() + fixed;
+        int pad = alignRam ? (int) (-dataStart & (GuestRam.PAGE_SIZE - 1)) : 0;
+        table.putInt(pad).flip();
+        long length = fixed + pad + pages * GuestRam.PAGE_SIZE;
+
+        CRC32C crc = new CRC32C();
+        ByteBuffer head = sectionHead(name, version, length);
+        crc.update(head.duplicate());
+        crc.update(table.duplicate());
+        write(head);
+        write(table);
+        ByteBuffer zeros = ByteBuffer.allocate(pad);
+        crc.update(zeros.duplicate());
+        write(zeros);
+        MemorySegment mem = ram.segment();
+        for (int i = 0; i < count; i++) {
+            ByteBuffer data = mem.asSlice((long) runs[2 * i] << GuestRam.PAGE_SHIFT,
+                    (long) runs[2 * i + 1] << GuestRam.PAGE_SHIFT).asByteBuffer();
+            crc.update(data.duplicate());
+            write(data);
+        }
+        write(crcBuffer(crc));
+    }
+
+    private static ByteBuffer sectionHead(String name, int version, long length) {
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer b = ByteBuffer.allocate(4 + 2 + n.length + 4 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(SECTION_MARK).putShort((short) n.length).put(n).putInt(version).putLong(length).flip();
+        return b;
+    }
+
+    private static ByteBuffer crcBuffer(CRC32C crc) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) crc.getValue());
+    }
+
+    private void write(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) position += out.write(b);
+        if (progress != null) progress.accept(position);
+    }
+
+    long position() { return position; }
+}
