@@ -64,6 +64,8 @@ public final class Machine implements AutoCloseable {
     private String cmdline = "";
     private long tohost = -1, fromhost = -1;
     private boolean paused;
+    /** Set for a machine rebuilt from a state stream: it opened its devices, so it closes them. */
+    private boolean ownsDevices;
 
     public Machine(MachineConfig config, OutputStream console) {
         this(config, console, new HostClock());
@@ -376,6 +378,12 @@ public final class Machine implements AutoCloseable {
         return new MachineState.Config(ram.size(), harts.length, bios, cmdline, tohost, fromhost, List.copyOf(specs));
     }
 
+    /** Makes what every device completed durable (disks), so a snapshot and its disks agree. */
+    synchronized void flushDevices() throws IOException {
+        if (!paused) throw new IllegalStateException("pause the machine before saving it");
+        for (VirtioMmio v : virtio) v.device().flush();
+    }
+
     /** Writes every hart's and device's state (not RAM); the machine must be paused. */
     synchronized void saveState(StateStreamWriter out) throws IOException {
         if (!paused) throw new IllegalStateException("pause the machine before saving it");
@@ -405,6 +413,7 @@ public final class Machine implements AutoCloseable {
     static Machine rebuild(MachineState.Config c, List<VirtioDevice> devices, OutputStream console) {
         Machine m = new Machine(new MachineConfig(c.memory(), c.cpus()), console);
         for (int i = 0; i < devices.size(); i++) m.attach(c.devices().get(i), devices.get(i));
+        m.ownsDevices = true;
         m.bios = c.bios();
         m.cmdline = c.cmdline();
         if (c.bios() == Boot.Bios.BUILTIN) m.installSbi();
@@ -447,6 +456,7 @@ public final class Machine implements AutoCloseable {
         finish(new Outcome(-1, false)); // also releases paused hart threads; device resets release paused workers
         threads.join();
         for (VirtioMmio v : virtio) v.shutdown();
+        if (ownsDevices) for (VirtioMmio v : virtio) v.device().close();
         ram.close();
     }
 }

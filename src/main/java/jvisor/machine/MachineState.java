@@ -51,6 +51,7 @@ public final class MachineState {
 
     /** Writes the whole state of a paused machine. */
     static void write(Machine m, WritableByteChannel channel, boolean alignRam, LongConsumer progress) throws IOException {
+        m.flushDevices();
         Config c = m.stateConfig();
         StateStreamWriter out = new StateStreamWriter(channel, alignRam, progress);
         out.section("header", 1, new StateWriter().string(MACHINE_KIND).i64(System.currentTimeMillis())
@@ -105,8 +106,8 @@ public final class MachineState {
             in.payload(1).end();
             return m;
         } catch (IOException | RuntimeException e) {
-            if (m != null) m.close();
-            for (VirtioDevice d : devices) d.close();
+            if (m != null) m.close(); // closes the devices too
+            else for (VirtioDevice d : devices) d.close();
             if (e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException) {
                 throw new StateException(in.source() + " is corrupted: " + e.getMessage(), e);
             }

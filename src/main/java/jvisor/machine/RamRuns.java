@@ -9,11 +9,12 @@ final class RamRuns {
     /** {@code [firstPage, pageCount]} pairs in page order. */
     static int[] of(GuestRam ram) {
         int pages = (int) (ram.size() >>> GuestRam.PAGE_SHIFT);
+        java.util.BitSet used = ram.pagesInUse();
         int[] runs = new int[16];
         int n = 0;
         int start = -1;
         for (int p = 0; p <= pages; p++) {
-            boolean data = p < pages && !ram.zeroPage((long) p << GuestRam.PAGE_SHIFT);
+            boolean data = p < pages && used.get(p);
             if (data && start < 0) start = p;
             if (!data && start >= 0) {
                 if (n + 2 > runs.length) runs = java.util.Arrays.copyOf(runs, runs.length * 2);

@@ -20,10 +20,10 @@ final class FileMapping {
 
     private static final String OS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
     private static final int PROT_READ_WRITE = 3, MAP_PRIVATE = 2, MAP_FIXED = 0x10, O_RDONLY = 0;
-    private static final MethodHandle MMAP, OPEN, CLOSE;
+    private static final MethodHandle MMAP, OPEN, CLOSE, MINCORE;
 
     static {
-        MethodHandle mmap = null, open = null, close = null;
+        MethodHandle mmap = null, open = null, close = null, mincore = null;
         if (OS.contains("linux") || OS.contains("mac")) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -35,13 +35,33 @@ final class FileMapping {
                         ValueLayout.ADDRESS, ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
                 close = linker.downcallHandle(lookup.find("close").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                mincore = linker.downcallHandle(lookup.find("mincore").orElseThrow(), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
             } catch (RuntimeException | LinkageError e) {
-                mmap = open = close = null; // no native access: callers copy
+                mmap = open = close = mincore = null; // no native access: callers copy
             }
         }
         MMAP = mmap;
         OPEN = open;
         CLOSE = close;
+        MINCORE = mincore;
+    }
+
+    /**
+     * Which pages of {@code mem} the host has memory for (mincore), one byte per page with bit 0
+     * set for resident pages; null where the host cannot say. Anonymous guest RAM the guest never
+     * touched is not resident, and reads as zeros.
+     */
+    static byte[] resident(MemorySegment mem) {
+        if (MINCORE == null) return null;
+        long pages = mem.byteSize() / GuestRam.PAGE_SIZE;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment vec = arena.allocate(pages);
+            int r = (int) MINCORE.invokeExact(mem, mem.byteSize(), vec);
+            return r == 0 ? vec.toArray(ValueLayout.JAVA_BYTE) : null;
+        } catch (Throwable e) {
+            return null;
+        }
     }
 
     static boolean supported() { return MMAP != null && OPEN != null && CLOSE != null; }

@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.BitSet;
 
 /**
  * Guest RAM: one native, page-aligned {@link MemorySegment} (DESIGN §4). Plain accesses use
@@ -209,16 +210,42 @@ public final class GuestRam implements AutoCloseable {
                 throw new IllegalArgumentException("run " + i + " is not a page-aligned part of RAM");
             }
         }
-        return FileMapping.map(mem, file, offsets, lengths, fileOffsets);
-    }
-
-    /** True when the page at RAM offset {@code off} holds only zeros. */
-    public boolean zeroPage(long off) {
-        for (long p = off, end = off + PAGE_SIZE; p < end; p += 8) {
-            if (mem.get(U64, p) != 0) return false;
+        if (!FileMapping.map(mem, file, offsets, lengths, fileOffsets)) return false;
+        synchronized (this) {
+            for (int i = 0; i < offsets.length; i++) {
+                fileMapped.set((int) (offsets[i] >>> PAGE_SHIFT), (int) ((offsets[i] + lengths[i]) >>> PAGE_SHIFT));
+            }
         }
         return true;
     }
+
+    /**
+     * The pages that may hold anything but zeros: those the host has memory for, and those
+     * mapped from a snapshot file. Asking the host spares reading (and so mapping) every page the
+     * guest never touched; where the host cannot tell, every page is a candidate.
+     */
+    public BitSet pagesInUse() {
+        int pages = (int) (size >>> PAGE_SHIFT);
+        BitSet used = new BitSet(pages);
+        byte[] resident = FileMapping.resident(mem);
+        if (resident == null) {
+            used.set(0, pages);
+        } else {
+            for (int p = 0; p < pages; p++) if ((resident[p] & 1) != 0) used.set(p);
+        }
+        synchronized (this) {
+            used.or(fileMapped);
+        }
+        for (int p = used.nextSetBit(0); p >= 0; p = used.nextSetBit(p + 1)) {
+            long off = (long) p << PAGE_SHIFT;
+            if (MemorySegment.mismatch(mem, off, off + PAGE_SIZE, ZERO_PAGE, 0, PAGE_SIZE) == -1) used.clear(p);
+        }
+        return used;
+    }
+
+    private static final MemorySegment ZERO_PAGE = Arena.global().allocate(PAGE_SIZE);
+    /** Pages mapped from a snapshot file: not resident until read, yet not zero. */
+    private final BitSet fileMapped = new BitSet();
 
     @Override
     public void close() { arena.close(); }

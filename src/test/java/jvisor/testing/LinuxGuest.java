@@ -14,10 +14,14 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.Map;
 import jvisor.devices.virtio.VirtioDevice;
 import jvisor.machine.Boot;
+import jvisor.machine.DeviceSpec;
+import jvisor.machine.Devices;
 import jvisor.machine.Machine;
 import jvisor.machine.MachineConfig;
+import jvisor.machine.Snapshot;
 
 /**
  * Boots Debian's riscv64 kernel with the test initramfs of {@code tools/testguest/build.sh} in
@@ -35,6 +39,8 @@ public final class LinuxGuest implements AutoCloseable {
     private final Console console = new Console();
     private final List<VirtioDevice> devices;
     private final Thread thread;
+    /** A guest restored in a new process ({@link #restoreInProcess} is the other way): its console is the pipes. */
+    private volatile Process process;
     private volatile Machine machine;
     private volatile Machine.Outcome outcome;
     private volatile Throwable failure;
@@ -60,24 +66,107 @@ public final class LinuxGuest implements AutoCloseable {
     public static LinuxGuest boot(long memory, List<String> modules, List<VirtioDevice> devices, Duration timeout)
             throws IOException {
         assumeAvailable();
-        List<String> mods = new ArrayList<>();
-        mods.add("virtio_mmio");
-        mods.addAll(modules);
-        String cmdline = "console=ttyS0 quiet jvisor.modules=" + String.join(",", mods);
-        Boot boot = new Boot(Boot.Bios.BUILTIN, null, null, Files.readAllBytes(dir().resolve("vmlinux")), "vmlinux",
-                Files.readAllBytes(dir().resolve("initrd.gz")), cmdline);
-        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, 1), boot, devices);
+        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, 1), boot(modules), devices, null);
         g.awaitBoot(timeout);
         return g;
     }
 
-    private LinuxGuest(MachineConfig config, Boot boot, List<VirtioDevice> devices) {
+    private static Boot boot(List<String> modules) throws IOException {
+        List<String> mods = new ArrayList<>();
+        mods.add("virtio_mmio");
+        mods.addAll(modules);
+        String cmdline = "console=ttyS0 quiet jvisor.modules=" + String.join(",", mods);
+        return new Boot(Boot.Bios.BUILTIN, null, null, Files.readAllBytes(dir().resolve("vmlinux")), "vmlinux",
+                Files.readAllBytes(dir().resolve("initrd.gz")), cmdline);
+    }
+
+    /**
+     * Boots on {@code cpus} harts with devices opened from their specs, as {@code jvisor run}
+     * opens them, so that the machine can be saved ({@link #save}).
+     */
+    public static LinuxGuest bootSaveable(long memory, int cpus, List<String> modules, List<DeviceSpec> specs,
+                                          Duration timeout) throws IOException {
+        assumeAvailable();
+        List<VirtioDevice> devices = Devices.open(specs);
+        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, cpus), boot(modules), devices, specs);
+        g.awaitBoot(timeout);
+        return g;
+    }
+
+    /** Pauses the guest, saves it to {@code file} and powers this machine off; returns the pause time in ns. */
+    public long save(Path file) throws IOException {
+        Machine m = machine;
+        if (m == null) throw new AssertionError("the guest is not running");
+        long start = System.nanoTime();
+        m.pause();
+        long paused = System.nanoTime() - start;
+        Snapshot.save(m, file, null);
+        m.powerOff(0);
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return paused;
+    }
+
+    /** Restores {@code file} in this JVM and lets the guest run on. */
+    public static LinuxGuest restoreInProcess(Path file) {
+        return new LinuxGuest(file);
+    }
+
+    /** Restores {@code file} with {@code jvisor restore} in a new JVM, its console on pipes. */
+    public static LinuxGuest restoreProcess(Path file, String... options) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "jvisor.cli.Main",
+                "restore"));
+        cmd.addAll(List.of(options));
+        cmd.add(file.toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return new LinuxGuest(p);
+    }
+
+    private LinuxGuest(Path snapshot) {
+        this.devices = List.of();
+        this.thread = Thread.ofPlatform().name("linux-guest").daemon().start(() -> {
+            try (Machine m = Snapshot.restore(snapshot, console, Map.of())) {
+                m.resume();
+                machine = m;
+                outcome = m.run();
+                machine = null;
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                synchronized (console) { console.notifyAll(); }
+            }
+        });
+    }
+
+    private LinuxGuest(Process p) {
+        this.devices = List.of();
+        this.process = p;
+        this.thread = Thread.ofPlatform().name("linux-guest-process").daemon().start(() -> {
+            try (var in = p.getInputStream()) {
+                in.transferTo(console);
+                outcome = new Machine.Outcome(p.waitFor(), false);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                synchronized (console) { console.notifyAll(); }
+            }
+        });
+    }
+
+    private LinuxGuest(MachineConfig config, Boot boot, List<VirtioDevice> devices, List<DeviceSpec> specs) {
         this.devices = List.copyOf(devices);
         this.thread = Thread.ofPlatform().name("linux-guest").daemon().start(() -> {
             try {
                 while (true) {
                     try (Machine m = new Machine(config, console)) {
-                        for (VirtioDevice d : this.devices) m.attach(d);
+                        for (int i = 0; i < this.devices.size(); i++) {
+                            if (specs == null) m.attach(this.devices.get(i));
+                            else m.attach(specs.get(i), this.devices.get(i));
+                        }
                         m.load(boot);
                         machine = m;
                         Machine.Outcome o = m.run();
@@ -131,8 +220,23 @@ public final class LinuxGuest implements AutoCloseable {
 
     public String ok(String command) { return ok(command, Duration.ofMinutes(5)); }
 
+    /** Waits for {@code regex} to appear in the console output from now on. */
+    public String await(String regex, Duration timeout) {
+        return console.await(Pattern.compile(regex), 1, timeout, this, 0).group();
+    }
+
     /** Types text on the serial console. */
     public void type(String text) {
+        Process p = process;
+        if (p != null) {
+            try {
+                p.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+                p.getOutputStream().flush();
+            } catch (IOException e) {
+                throw new AssertionError("the restored process's console is gone", e);
+            }
+            return;
+        }
         Machine m = machine;
         if (m == null) throw new AssertionError("the guest is not running");
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) m.typed(b);
@@ -153,7 +257,16 @@ public final class LinuxGuest implements AutoCloseable {
         try {
             Machine m = machine;
             if (m != null && outcome == null) m.powerOff(0);
+            Process p = process;
+            if (p != null && p.isAlive()) {
+                p.getOutputStream().write(1); // Ctrl-A X: quit
+                p.getOutputStream().write('x');
+                p.getOutputStream().flush();
+                if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
+            }
             thread.join(30_000);
+        } catch (IOException e) {
+            if (process != null) process.destroyForcibly();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

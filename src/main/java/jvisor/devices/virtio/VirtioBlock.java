@@ -51,6 +51,10 @@ public final class VirtioBlock extends QueueDevice {
 
     public Disk disk() { return disk; }
 
+    /** On the saving thread while the worker is parked (pause), so the disk has one user at a time. */
+    @Override
+    public void flush() throws IOException { disk.flush(); }
+
     @Override public int deviceId() { return BLOCK; }
 
     @Override public int queueMaxSize(int q) { return QUEUE_SIZE; }

@@ -64,6 +64,9 @@ public interface VirtioDevice extends AutoCloseable {
 
     default void resume() { }
 
+    /** Makes everything the device completed durable (a disk's fsync); called while paused, before a save. */
+    default void flush() throws java.io.IOException { }
+
     /**
      * The device's own state beyond the transport's, written while paused (for example 9p's open
      * files). Most devices keep everything they need in the transport and their configuration.
