@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Linux guest that jvisor's whole-system tests boot (src/test/java/jvisor/testing/LinuxGuest.java):
-# Debian trixie's riscv64 kernel, busybox, e2fsprogs' mke2fs, and the virtio modules in an initramfs
+# Debian trixie's riscv64 kernel, busybox, e2fsprogs' mke2fs and e2fsck, and the virtio modules in an initramfs
 # whose /init loads the modules named by jvisor.modules=a,b,c on the kernel command line (modprobe
 # resolves their dependencies) and then runs a shell on the console.
 #
@@ -39,7 +39,7 @@ cp "$x/boot/vmlinux-$kver" "$out/vmlinux"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,run,etc,usr/sbin,usr/lib/riscv64-linux-gnu}
 ln -s usr/lib "$root/lib"
 cp "$x/usr/bin/busybox" "$root/bin/busybox"
-cp "$x/usr/sbin/mke2fs" "$root/usr/sbin/mke2fs"
+cp "$x/usr/sbin/mke2fs" "$x/usr/sbin/e2fsck" "$root/usr/sbin/"
 cp "$x/etc/mke2fs.conf" "$root/etc/mke2fs.conf"
 cp -a "$x"/usr/lib/riscv64-linux-gnu/{ld-linux-riscv64-lp64d.so.1,libc.so.6,libext2fs.so.2*,libe2p.so.2*,libcom_err.so.2*,libblkid.so.1*,libuuid.so.1*} \
   "$root/usr/lib/riscv64-linux-gnu/"

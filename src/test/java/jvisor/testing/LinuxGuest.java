@@ -86,11 +86,26 @@ public final class LinuxGuest implements AutoCloseable {
      */
     public static LinuxGuest bootSaveable(long memory, int cpus, List<String> modules, List<DeviceSpec> specs,
                                           Duration timeout) throws IOException {
-        assumeAvailable();
-        List<VirtioDevice> devices = Devices.open(specs);
-        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, cpus), boot(modules), devices, specs);
+        LinuxGuest g = startSaveable(memory, cpus, modules, specs);
         g.awaitBoot(timeout);
         return g;
+    }
+
+    /** Like {@link #bootSaveable} but returns at once; {@link #awaitBoot} waits for the shell. */
+    public static LinuxGuest startSaveable(long memory, int cpus, List<String> modules, List<DeviceSpec> specs)
+            throws IOException {
+        assumeAvailable();
+        List<VirtioDevice> devices = Devices.open(specs);
+        return new LinuxGuest(new MachineConfig(memory, cpus), boot(modules), devices, specs);
+    }
+
+    /** Pauses the running machine and resumes it; false if no machine runs now. */
+    public boolean pauseAndResume() {
+        Machine m = machine;
+        if (m == null) return false;
+        m.pause();
+        m.resume();
+        return true;
     }
 
     /** Pauses the guest, saves it to {@code file} and powers this machine off; returns the pause time in ns. */
