@@ -78,12 +78,27 @@ final class Console implements AutoCloseable {
                     escape = true;
                     continue;
                 }
-                Machine m = machine;
-                if (m != null) m.typed((byte) b);
+                deliver((byte) b);
             }
         } catch (IOException e) {
             // input closed: the guest runs on without a keyboard
         }
+    }
+
+    /**
+     * Hands a typed byte to the machine; typing that comes before the machine does (a restore
+     * still mapping its memory, a boot still loading) waits for it instead of being lost.
+     */
+    private void deliver(byte b) {
+        Machine m;
+        while ((m = machine) == null && !closing) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+        if (m != null) m.typed(b);
     }
 
     /**
