@@ -30,6 +30,14 @@ public final class Devices {
 
     /** Opens every device; on failure closes those already open. */
     public static List<VirtioDevice> open(List<DeviceSpec> specs) throws IOException {
+        return open(specs, java.util.Map.of());
+    }
+
+    /**
+     * Opens every device; {@code overlays} gives, by device index, the temporary overlay a
+     * {@code snapshot=on} disk continues with (a restored VM's).
+     */
+    static List<VirtioDevice> open(List<DeviceSpec> specs, java.util.Map<Integer, Path> overlays) throws IOException {
         if (specs.size() > VirtMap.VIRTIO_SLOTS) {
             throw new IllegalArgumentException("at most " + VirtMap.VIRTIO_SLOTS + " virtio devices fit on the board");
         }
@@ -37,8 +45,9 @@ public final class Devices {
         int nets = 0;
         try {
             for (DeviceSpec spec : specs) {
+                Path overlay = overlays.get(list.size());
                 list.add(switch (spec.kind()) {
-                    case DISK -> disk(spec.value());
+                    case DISK -> disk(spec.value(), overlay);
                     case NET -> net(spec.value(), new Mac(GUEST_MAC + nets++));
                     case SHARE -> share(spec.value());
                     case RNG -> new VirtioRng();
@@ -51,9 +60,9 @@ public final class Devices {
         return list;
     }
 
-    private static VirtioDevice disk(String value) throws IOException {
+    private static VirtioDevice disk(String value, Path overlay) throws IOException {
         DiskSpec spec = DiskSpec.parse(value);
-        Disk disk = spec.open();
+        Disk disk = spec.open(overlay);
         return new VirtioBlock(disk, spec.path().getFileName().toString());
     }
 

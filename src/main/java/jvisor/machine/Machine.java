@@ -119,6 +119,9 @@ public final class Machine implements AutoCloseable {
     public Hart hart(int i) { return harts[i]; }
 
     public int hartCount() { return harts.length; }
+
+    /** The virtio device in {@code slot}. */
+    public VirtioDevice device(int slot) { return virtio.get(slot).device(); }
     public byte[] deviceTreeBlob() { return dtb.clone(); }
 
     /**
@@ -376,6 +379,12 @@ public final class Machine implements AutoCloseable {
             }
         }
         return new MachineState.Config(ram.size(), harts.length, bios, cmdline, tohost, fromhost, List.copyOf(specs));
+    }
+
+    /** The temporary overlay file of the snapshot=on disk in {@code slot}, or null. */
+    synchronized java.nio.file.Path temporaryOverlay(int slot) {
+        return virtio.get(slot).device() instanceof jvisor.devices.virtio.VirtioBlock b
+                && b.disk() instanceof jvisor.storage.DiskSpec.TemporaryOverlay t ? t.file() : null;
     }
 
     /** Makes what every device completed durable (disks), so a snapshot and its disks agree. */

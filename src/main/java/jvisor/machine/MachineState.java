@@ -59,6 +59,10 @@ public final class MachineState {
         StateWriter config = new StateWriter();
         writeConfig(config, c);
         out.section("machine", 1, config);
+        for (int i = 0; i < c.devices().size(); i++) {
+            Path overlay = m.temporaryOverlay(i);
+            if (overlay != null) out.section("overlay." + i, 1, overlay);
+        }
         out.ram(m.ram(), 1);
         m.saveState(out);
         out.section("end", 1, new StateWriter());
@@ -70,10 +74,6 @@ public final class MachineState {
         for (DeviceSpec d : c.devices()) {
             w.u8(d.kind().ordinal()).string(d.value());
             if (d.kind() == DeviceSpec.Kind.DISK) {
-                if (jvisor.storage.DiskSpec.parse(d.value()).snapshot()) {
-                    throw new IOException(d + ": a snapshot=on disk keeps the guest's writes in a temporary overlay,"
-                            + " which snapshots do not carry yet; use a qcow2 overlay file instead");
-                }
                 DiskIdentity id = DiskIdentity.of(d.path());
                 w.i64(id.size()).i64(id.modifiedMillis()).i64(id.fingerprint());
             }
@@ -87,8 +87,8 @@ public final class MachineState {
      */
     static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved) throws IOException {
         header(in);
-        Config c = config(in, moved);
-        List<VirtioDevice> devices = openDevices(c);
+        Config c = config(in, moved, true);
+        List<VirtioDevice> devices = openDevices(c, overlays(in, c));
         Machine m = null;
         try {
             m = Machine.rebuild(c, devices, console);
@@ -121,8 +121,10 @@ public final class MachineState {
         long savedAt = h.i64();
         String savedOn = h.string(1024, "host");
         String version = h.string(256, "version");
-        Config c = config(in, Map.of());
-        expect(in, "ram");
+        Config c = config(in, Map.of(), false); // the disks may be elsewhere now: info only reads
+        String name;
+        while ((name = in.next()).startsWith("overlay.")) in.skip();
+        if (!name.equals("ram")) throw in.corrupt("found section '" + name + "' where 'ram' belongs");
         return new Info(StateStreamWriter.FORMAT_VERSION, MACHINE_KIND, Instant.ofEpochMilli(savedAt), savedOn,
                 version, c, in.length());
     }
@@ -142,7 +144,8 @@ public final class MachineState {
         if (!got.equals(name)) throw in.corrupt("found section '" + got + "' where '" + name + "' belongs");
     }
 
-    private static Config config(StateStreamReader in, Map<Path, Path> moved) throws IOException {
+    /** Reads the configuration; with {@code check}, refuses disks that are missing or changed. */
+    private static Config config(StateStreamReader in, Map<Path, Path> moved, boolean check) throws IOException {
         expect(in, "machine");
         StateReader r = in.payload(1);
         long memory = r.i64(1 << 20, 1L << 40, "RAM size");
@@ -160,7 +163,7 @@ public final class MachineState {
             if (saved != null && moved.containsKey(saved)) spec = spec.withPath(moved.get(saved));
             if (kind == DeviceSpec.Kind.DISK) {
                 DiskIdentity expected = new DiskIdentity(r.i64(), r.i64(), r.i64());
-                checkDisk(spec, saved, expected);
+                if (check) checkDisk(spec, saved, expected);
             }
             devices.add(spec);
         }
@@ -176,11 +179,37 @@ public final class MachineState {
         if (diff != null) throw new StateException("disk " + now + " is not the one the snapshot was taken with: " + diff);
     }
 
-    private static List<VirtioDevice> openDevices(Config c) throws IOException {
+    /**
+     * Reads the "overlay.N" sections, the temporary overlays of snapshot=on disks, each into a
+     * new temporary file that the reopened disk takes over.
+     */
+    private static Map<Integer, Path> overlays(StateStreamReader in, Config c) throws IOException {
+        Map<Integer, Path> files = new java.util.HashMap<>();
         try {
-            return Devices.open(c.devices());
-        } catch (IllegalArgumentException e) {
-            throw new StateException("a device of the snapshot cannot be opened: " + e.getMessage(), e);
+            for (int i = 0; i < c.devices().size(); i++) {
+                DeviceSpec d = c.devices().get(i);
+                if (d.kind() != DeviceSpec.Kind.DISK || !jvisor.storage.DiskSpec.parse(d.value()).snapshot()) continue;
+                expect(in, "overlay." + i);
+                Path f = Files.createTempFile("jvisor-snapshot-", ".qcow2");
+                files.put(i, f);
+                in.payloadTo(f, 1);
+            }
+            return files;
+        } catch (IOException | RuntimeException e) {
+            for (Path f : files.values()) Files.deleteIfExists(f);
+            throw e;
+        }
+    }
+
+    private static List<VirtioDevice> openDevices(Config c, Map<Integer, Path> overlays) throws IOException {
+        try {
+            return Devices.open(c.devices(), overlays);
+        } catch (IOException | RuntimeException e) {
+            for (Path f : overlays.values()) Files.deleteIfExists(f);
+            if (e instanceof IllegalArgumentException) {
+                throw new StateException("a device of the snapshot cannot be opened: " + e.getMessage(), e);
+            }
+            throw e;
         }
     }
 

@@ -92,6 +92,36 @@ final class StateStreamReader {
         return new StateReader(pendingName, pendingVersion, bytes);
     }
 
+    /** Reads past the pending section, checking its CRC. */
+    void skip() throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+        for (long done = 0; done < pendingLength; ) {
+            buf.clear().limit((int) Math.min(buf.capacity(), pendingLength - done));
+            fill(buf, "section '" + pendingName + "'");
+            pendingCrc.update(buf.flip());
+            done += buf.limit();
+        }
+        checkCrc();
+    }
+
+    /** Copies the pending section's payload into {@code file}, checked against its CRC. */
+    void payloadTo(java.nio.file.Path file, int maxVersion) throws IOException {
+        checkVersion(maxVersion);
+        try (FileChannel out = FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            for (long done = 0; done < pendingLength; ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), pendingLength - done));
+                fill(buf, "section '" + pendingName + "'");
+                buf.flip();
+                pendingCrc.update(buf.duplicate());
+                done += buf.remaining();
+                while (buf.hasRemaining()) out.write(buf);
+            }
+        }
+        checkCrc();
+    }
+
     private void checkVersion(int maxVersion) throws StateException {
         if (pendingVersion < 1 || pendingVersion > maxVersion) {
             throw new StateException(source + ": section '" + pendingName + "' has version " + pendingVersion

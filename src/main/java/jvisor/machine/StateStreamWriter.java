@@ -49,6 +49,29 @@ final class StateStreamWriter {
         write(crcBuffer(crc));
     }
 
+    /** Writes one section whose payload is the file {@code payload} (a disk overlay). */
+    void section(String name, int version, java.nio.file.Path payload) throws IOException {
+        try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(payload)) {
+            long length = in.size();
+            CRC32C crc = new CRC32C();
+            ByteBuffer head = sectionHead(name, version, length);
+            crc.update(head.duplicate());
+            write(head);
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            for (long done = 0; done < length; ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), length - done));
+                while (buf.hasRemaining()) {
+                    if (in.read(buf, done + buf.position()) < 0) throw new IOException(payload + " shrank while it was saved");
+                }
+                buf.flip();
+                crc.update(buf.duplicate());
+                done += buf.remaining();
+                write(buf);
+            }
+            write(crcBuffer(crc));
+        }
+    }
+
     /**
      * Writes the RAM section: the runs of pages that are not all zero, then their data. Zero
      * pages are neither written nor read back: RAM starts zeroed.

@@ -49,16 +49,25 @@ public record DiskSpec(Path path, String format, boolean readOnly, boolean snaps
 
     /** Opens the disk this spec describes. */
     public Disk open() throws IOException {
+        return open(null);
+    }
+
+    /**
+     * Opens the disk; for {@code snapshot=on}, {@code overlay} (if not null) is the temporary
+     * overlay to continue with (a restored VM's, written from its snapshot), else a new one.
+     * The overlay file is the disk's from then on, and deleted with it.
+     */
+    public Disk open(Path overlay) throws IOException {
         if (!Files.isRegularFile(path)) throw new IOException(path + ": no such image file");
         String fmt = format != null ? format : probe(path);
         if (!snapshot) return open(path, fmt, readOnly, new ArrayList<>());
         Disk base = open(path, fmt, true, new ArrayList<>());
-        Path overlay = Files.createTempFile("jvisor-snapshot-", ".qcow2");
+        Path file = overlay != null ? overlay : Files.createTempFile("jvisor-snapshot-", ".qcow2");
         try {
-            return new DeleteOnClose(Qcow2Image.createOverlay(overlay, base), overlay);
+            return new TemporaryOverlay(overlay != null ? Qcow2Image.openOverlay(file, base) : Qcow2Image.createOverlay(file, base), file);
         } catch (IOException | RuntimeException e) {
             base.close();
-            Files.deleteIfExists(overlay);
+            Files.deleteIfExists(file);
             throw e;
         }
     }
@@ -83,8 +92,8 @@ public record DiskSpec(Path path, String format, boolean readOnly, boolean snaps
         };
     }
 
-    /** A snapshot overlay: the temporary file goes when the disk does. */
-    private record DeleteOnClose(Disk disk, Path file) implements Disk {
+    /** A snapshot=on overlay: the temporary file goes when the disk does. */
+    public record TemporaryOverlay(Disk disk, Path file) implements Disk {
         @Override public String name() { return disk.name(); }
         @Override public long size() { return disk.size(); }
         @Override public boolean readOnly() { return false; }

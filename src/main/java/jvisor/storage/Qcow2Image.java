@@ -50,6 +50,19 @@ public final class Qcow2Image {
         }
     }
 
+    /** Opens the existing overlay at {@code path} writable over the open disk {@code base}, whatever backing file it names. */
+    static Qcow2Disk openOverlay(Path path, Disk base) throws IOException {
+        ImageFile f = ImageFile.open(path, false);
+        try {
+            Qcow2Header h = Qcow2Header.read(f);
+            if ((h.size & ~511L) != (base.size() & ~511L)) throw new IOException(path + ": overlay of " + h.size + " bytes over a disk of " + base.size());
+            return Qcow2Disk.open(f, h, base);
+        } catch (IOException | RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
     /** Creates an overlay at {@code path} over the open disk {@code base} and opens it writable. */
     static Qcow2Disk createOverlay(Path path, Disk base) throws IOException {
         try (ImageFile f = ImageFile.open(path, false)) {

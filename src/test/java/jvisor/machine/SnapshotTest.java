@@ -197,4 +197,41 @@ class SnapshotTest {
         Arrays.sort(times);
         return times;
     }
+
+    @Test
+    void aSnapshotOnDiskCarriesItsOverlayAndADiskThatChangedIsRefused(@TempDir Path dir) throws Exception {
+        Path base = dir.resolve("base.raw");
+        Files.write(base, new byte[1 << 20]);
+        Path other = dir.resolve("data.raw");
+        Files.write(other, new byte[1 << 20]);
+        Machine m = new Machine(new MachineConfig(16L << 20, 1), new ByteArrayOutputStream());
+        java.util.List<DeviceSpec> specs = java.util.List.of(DeviceSpec.disk(base + ",snapshot=on"), DeviceSpec.disk(other.toString()));
+        java.util.List<jvisor.devices.virtio.VirtioDevice> devices = Devices.open(specs);
+        for (int i = 0; i < specs.size(); i++) m.attach(specs.get(i), devices.get(i));
+        m.loadHtifProgram(ElfImage.read(program));
+        jvisor.storage.Disk disk = ((jvisor.devices.virtio.VirtioBlock) devices.get(0)).disk();
+        disk.write(4096, java.nio.ByteBuffer.wrap("written by the guest".getBytes()));
+        m.pause();
+        Path file = dir.resolve("disk.jvs");
+        Snapshot.save(m, file, null);
+        m.close();
+        for (var d : devices) d.close();
+
+        Machine r = Snapshot.restore(file, new ByteArrayOutputStream(), Map.of());
+        java.nio.ByteBuffer back = java.nio.ByteBuffer.allocate(20);
+        ((jvisor.devices.virtio.VirtioBlock) r.device(0)).disk().read(4096, back);
+        assertEquals("written by the guest", new String(back.array()));
+        r.close();
+        assertTrue(java.util.Arrays.equals(new byte[1 << 20], Files.readAllBytes(base)), "the base image was written");
+
+        Files.write(other, new byte[] {1}, java.nio.file.StandardOpenOption.WRITE); // the guest's disk changed since
+        jvisor.state.StateException e = org.junit.jupiter.api.Assertions.assertThrows(jvisor.state.StateException.class,
+                () -> Snapshot.restore(file, new ByteArrayOutputStream(), Map.of()));
+        assertTrue(e.getMessage().contains("not the one the snapshot was taken with"), e.getMessage());
+        Path moved = dir.resolve("moved.raw");
+        Files.move(other, moved);
+        e = org.junit.jupiter.api.Assertions.assertThrows(jvisor.state.StateException.class,
+                () -> Snapshot.restore(file, new ByteArrayOutputStream(), Map.of()));
+        assertTrue(e.getMessage().contains("--path " + other + "=NEWPATH"), e.getMessage());
+    }
 }
