@@ -44,7 +44,7 @@ final class Foreground {
         long start = System.nanoTime();
         machine.pause();
         Path file = saveTo != null ? saveTo : defaultFile();
-        try (SaveProgress progress = new SaveProgress(machine.ram().size())) {
+        try (SaveProgress progress = new SaveProgress()) {
             long size = Snapshot.save(machine, file, progress::update);
             progress.close();
             console.message(String.format("jvisor: saved to %s (%.1f MB in %.2f s); 'jvisor restore %s' continues it",
@@ -66,13 +66,10 @@ final class Foreground {
 
     /** A progress bar that appears only when the work takes over a second, and only on a terminal. */
     static final class SaveProgress implements AutoCloseable {
-        private final long total;
         private final long start = System.nanoTime();
         private Progress bar;
 
-        SaveProgress(long total) { this.total = total; }
-
-        void update(long done) {
+        void update(long done, long total) {
             if (bar == null && System.nanoTime() - start > 1_000_000_000L) {
                 bar = new Progress(Progress.stderrIfTerminal(), "saving", total);
             }

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.zip.CRC32C;
+import java.util.zip.CRC32;
 
 /**
  * Tells whether a disk image is the one a snapshot was taken with: its size, its modification
@@ -21,7 +21,7 @@ record DiskIdentity(long size, long modifiedMillis, long fingerprint) {
     static DiskIdentity of(Path file) throws IOException {
         long size = Files.size(file);
         long modified = Files.getLastModifiedTime(file).toMillis();
-        CRC32C crc = new CRC32C();
+        CRC32 crc = new CRC32();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             sample(ch, 0, crc);
             sample(ch, Math.max(0, size - SAMPLE), crc);
@@ -29,7 +29,7 @@ record DiskIdentity(long size, long modifiedMillis, long fingerprint) {
         return new DiskIdentity(size, modified, crc.getValue());
     }
 
-    private static void sample(FileChannel ch, long at, CRC32C crc) throws IOException {
+    private static void sample(FileChannel ch, long at, CRC32 crc) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(SAMPLE);
         while (b.hasRemaining()) {
             int n = ch.read(b, at + b.position());

@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongConsumer;
 import jvisor.devices.virtio.VirtioDevice;
 import jvisor.state.StateException;
 import jvisor.state.StateReader;
@@ -50,7 +49,7 @@ public final class MachineState {
                        Config config, long ramBytesSaved) {}
 
     /** Writes the whole state of a paused machine. */
-    static void write(Machine m, WritableByteChannel channel, boolean alignRam, LongConsumer progress) throws IOException {
+    static void write(Machine m, WritableByteChannel channel, boolean alignRam, StateStreamWriter.Progress progress) throws IOException {
         m.flushDevices();
         Config c = m.stateConfig();
         StateStreamWriter out = new StateStreamWriter(channel, alignRam, progress);
@@ -213,12 +212,16 @@ public final class MachineState {
         }
     }
 
+    /** Which host saved the stream, for people (no name lookup: that can take seconds). */
     private static String hostDescription() {
-        String host;
-        try {
-            host = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            host = "unknown host";
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) host = System.getenv("COMPUTERNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            } catch (IOException | RuntimeException e) {
+                host = "a host";
+            }
         }
         return host + " (" + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", Java "
                 + Runtime.version().feature() + ")";

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
-import java.util.function.LongConsumer;
 import jvisor.state.StateException;
 
 /**
@@ -23,7 +22,7 @@ public final class Snapshot {
     private Snapshot() {}
 
     /** Saves a paused machine to {@code file}; returns the file's size. */
-    public static long save(Machine m, Path file, LongConsumer progress) throws IOException {
+    public static long save(Machine m, Path file, StateStreamWriter.Progress progress) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         if (dir != null) Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".part");

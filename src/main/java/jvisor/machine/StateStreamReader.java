@@ -11,14 +11,14 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.zip.CRC32C;
+import java.util.zip.CRC32;
 import jvisor.memory.GuestRam;
 import jvisor.state.StateException;
 import jvisor.state.StateReader;
 
 /**
  * Reads the machine state stream {@link StateStreamWriter} writes, checking as it goes: the
- * magic, the format version, each section's framing and CRC-32C, and the RAM section's run
+ * magic, the format version, each section's framing and CRC-32, and the RAM section's run
  * table against the machine's RAM. Every problem is a {@link StateException} whose message names
  * the source and what is wrong with it.
  */
@@ -34,7 +34,7 @@ final class StateStreamReader {
     private String pendingName;
     private int pendingVersion;
     private long pendingLength;
-    private CRC32C pendingCrc;
+    private CRC32 pendingCrc;
 
     /** Reads and checks the stream's magic and format version. */
     StateStreamReader(ReadableByteChannel in, String source, Path file) throws IOException {
@@ -69,7 +69,7 @@ final class StateStreamReader {
         pendingVersion = rest.getInt();
         pendingLength = rest.getLong();
         if (pendingLength < 0) throw corrupt("section '" + pendingName + "' has a negative length");
-        pendingCrc = new CRC32C();
+        pendingCrc = new CRC32();
         pendingCrc.update(mark.flip());
         pendingCrc.update(rest.flip());
         return pendingName;

@@ -6,17 +6,17 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32C;
+import java.util.zip.CRC32;
 import jvisor.memory.GuestRam;
 import jvisor.state.StateWriter;
 
 /**
  * Writes the machine state stream (docs/SNAPSHOT-FORMAT.md): the magic and format version, then
- * sections, each framed with its name, version and length and closed by a CRC-32C of the whole
+ * sections, each framed with its name, version and length and closed by a CRC-32 of the whole
  * section. A snapshot file is this stream written to a file, with RAM data page-aligned so that
  * a restore can map it; a migration sends the same sections over a socket.
  */
-final class StateStreamWriter {
+public final class StateStreamWriter {
     static final byte[] MAGIC = {(byte) 0x89, 'J', 'V', 'S', 'T', '\r', '\n', 0x1a};
     static final int FORMAT_VERSION = 1;
     static final int SECTION_MARK = 0x54434553; // "SECT"
@@ -25,10 +25,16 @@ final class StateStreamWriter {
     /** Pad RAM data to page boundaries of the stream (for files that a restore maps). */
     private final boolean alignRam;
     private long position;
-    /** Called with bytes written so far, for progress. */
-    private final java.util.function.LongConsumer progress;
+    /** Told how much of the RAM section is written (the bulk of a stream), for progress; may be null. */
+    private final Progress progress;
 
-    StateStreamWriter(WritableByteChannel out, boolean alignRam, java.util.function.LongConsumer progress) throws IOException {
+    /** Progress of a long write: {@code done} of {@code total} bytes. */
+    @FunctionalInterface
+    public interface Progress {
+        void at(long done, long total);
+    }
+
+    StateStreamWriter(WritableByteChannel out, boolean alignRam, Progress progress) throws IOException {
         this.out = out;
         this.alignRam = alignRam;
         this.progress = progress;
@@ -40,7 +46,7 @@ final class StateStreamWriter {
     /** Writes one section whose payload {@code state} holds. */
     void section(String name, int version, StateWriter state) throws IOException {
         byte[] payload = state.toByteArray();
-        CRC32C crc = new CRC32C();
+        CRC32 crc = new CRC32();
         ByteBuffer head = sectionHead(name, version, payload.length);
         crc.update(head.duplicate());
         crc.update(payload);
@@ -53,7 +59,7 @@ final class StateStreamWriter {
     void section(String name, int version, java.nio.file.Path payload) throws IOException {
         try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(payload)) {
             long length = in.size();
-            CRC32C crc = new CRC32C();
+            CRC32 crc = new CRC32();
             ByteBuffer head = sectionHead(name, version, length);
             crc.update(head.duplicate());
             write(head);
@@ -92,7 +98,7 @@ final class StateStreamWriter {
         table.putInt(pad).flip();
         long length = fixed + pad + pages * GuestRam.PAGE_SIZE;
 
-        CRC32C crc = new CRC32C();
+        CRC32 crc = new CRC32();
         ByteBuffer head = sectionHead(name, version, length);
         crc.update(head.duplicate());
         crc.update(table.duplicate());
@@ -102,11 +108,14 @@ final class StateStreamWriter {
         crc.update(zeros.duplicate());
         write(zeros);
         MemorySegment mem = ram.segment();
+        long total = pages * GuestRam.PAGE_SIZE, done = 0;
         for (int i = 0; i < count; i++) {
             ByteBuffer data = mem.asSlice((long) runs[2 * i] << GuestRam.PAGE_SHIFT,
                     (long) runs[2 * i + 1] << GuestRam.PAGE_SHIFT).asByteBuffer();
             crc.update(data.duplicate());
+            done += data.remaining();
             write(data);
+            if (progress != null) progress.at(done, total);
         }
         write(crcBuffer(crc));
     }
@@ -118,13 +127,12 @@ final class StateStreamWriter {
         return b;
     }
 
-    private static ByteBuffer crcBuffer(CRC32C crc) {
+    private static ByteBuffer crcBuffer(CRC32 crc) {
         return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) crc.getValue());
     }
 
     private void write(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) position += out.write(b);
-        if (progress != null) progress.accept(position);
     }
 
     long position() { return position; }

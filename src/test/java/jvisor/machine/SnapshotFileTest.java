@@ -15,7 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
-import java.util.zip.CRC32C;
+import java.util.zip.CRC32;
 import jvisor.firmware.ElfImage;
 import jvisor.state.StateException;
 import jvisor.testing.Assembler;
@@ -130,7 +130,7 @@ class SnapshotFileTest {
         payload.putInt(k.length).put(k).put(good, payloadAt + 4 + oldKindLength, length - 4 - oldKindLength);
         ByteBuffer out = ByteBuffer.allocate(good.length - length + payload.capacity()).order(ByteOrder.LITTLE_ENDIAN);
         out.put(good, 0, payloadAt - 8).putLong(payload.capacity()).put(payload.array());
-        CRC32C crc = new CRC32C();
+        CRC32 crc = new CRC32();
         crc.update(out.array(), 12, out.position() - 12);
         out.putInt((int) crc.getValue());
         out.put(good, payloadAt + length + 4, good.length - payloadAt - length - 4);
