@@ -67,6 +67,8 @@ final class RunCommand implements Callable<Integer> {
                     "eager: compile almost everything at once (for testing the JIT)."})
     String jit;
 
+    @Mixin GdbOptions gdb;
+
     @Option(names = "--stats", description = "Print instructions retired, run time and MIPS to stderr at exit.")
     boolean stats;
 
@@ -91,6 +93,7 @@ final class RunCommand implements Callable<Integer> {
                     }
                     machine.setJit(jitMode());
                     machine.load(boot);
+                    gdb.serve(machine);
                     console.attach(machine);
                     long start = System.nanoTime();
                     long cpuStart = CPU.getCurrentThreadCpuTime();
@@ -103,6 +106,7 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
         } finally {
+            gdb.close();
             devices.close();
             console.close();
         }

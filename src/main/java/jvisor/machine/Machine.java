@@ -292,6 +292,9 @@ public final class Machine implements AutoCloseable {
         threads.finish();
     }
 
+    /** How the run ended, or null while the guest runs. */
+    public Outcome outcome() { return outcome; }
+
     /** Runs until the guest powers off or reboots. */
     public Outcome run() {
         return run(Long.MAX_VALUE);
