@@ -162,14 +162,17 @@ public final class Machine implements AutoCloseable {
             entry = elf.entry();
             kernelEnd = elf.segments().stream().mapToLong(s -> s.paddr() + s.memSize()).max().orElse(entry);
         } else {
-            LinuxImage image = LinuxImage.parse(boot.kernelName(), boot.kernel());
-            entry = VirtMap.RAM_BASE + KERNEL_OFFSET;
-            kernelEnd = entry + image.imageSize();
+            // A Linux Image, or else a raw binary (U-Boot's .bin, a flat kernel) where QEMU loads
+            // one: behind the firmware or the built-in SBI, or at the RAM base with --bios none.
+            LinuxImage image = LinuxImage.looksLikeImage(boot.kernel()) ? LinuxImage.parse(boot.kernelName(), boot.kernel()) : null;
+            byte[] bytes = boot.kernel();
+            entry = VirtMap.RAM_BASE + (image != null || boot.bios() != Boot.Bios.NONE ? KERNEL_OFFSET : 0);
+            kernelEnd = entry + (image != null ? image.imageSize() : bytes.length);
             if (kernelEnd > ram.end()) {
                 throw new IOException(boot.kernelName() + ": the kernel needs " + mib(kernelEnd - VirtMap.RAM_BASE)
                         + " of RAM; --memory " + mib(ram.size()) + " is too small");
             }
-            ram.load(entry, image.bytes(), 0, image.bytes().length);
+            ram.load(entry, bytes, 0, bytes.length);
         }
 
         long dtbAddr = Math.max(kernelEnd, (ram.end() - DTB_ALIGN) & -DTB_ALIGN);

@@ -59,7 +59,10 @@ class RunErrorsTest {
 
     @Test
     void imageWithABadHeader() throws IOException {
-        Path bad = Files.write(dir.resolve("garbage"), new byte[4096]);
+        // An Image's second magic without its first: a damaged Image, not a raw binary to run.
+        byte[] damaged = new byte[4096];
+        System.arraycopy("RSC\u0005".getBytes(StandardCharsets.US_ASCII), 0, damaged, 56, 4);
+        Path bad = Files.write(dir.resolve("garbage"), damaged);
         rejected(run("--kernel", bad.toString()), bad.toString(), "not a RISC-V Linux Image");
     }
 
