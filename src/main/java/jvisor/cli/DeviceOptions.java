@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import jvisor.devices.virtio.Virtio9p;
 import jvisor.devices.virtio.VirtioBlock;
+import jvisor.devices.virtio.VirtioConsole;
 import jvisor.devices.virtio.VirtioDevice;
 import jvisor.devices.virtio.VirtioNet;
 import jvisor.devices.virtio.VirtioRng;
@@ -44,15 +45,47 @@ final class DeviceOptions implements AutoCloseable {
     @Option(names = "--rng", description = "Give the guest a virtio entropy device fed by the host's SecureRandom (/dev/hwrng).")
     boolean rng;
 
+    @Option(names = "--console", paramLabel = "serial|virtio", defaultValue = "serial",
+            description = {"Where the terminal's keyboard goes and the default console= of the kernel:",
+                    "serial: the 16550 UART, ttyS0 (default); virtio: a virtio console, hvc0 in the guest",
+                    "(QEMU's -device virtconsole). Output of both shows on the terminal."})
+    String console;
+
     /** QEMU's first guest MAC address, 52:54:00:12:34:56; further cards count up. */
     private static final long GUEST_MAC = 0x5254_0012_3456L;
 
     private List<VirtioDevice> devices;
 
-    /** Opens the devices (first call) and attaches them to {@code machine} in command-line order. */
-    void attachTo(Machine machine) throws IOException {
-        if (devices == null) devices = open();
+    private VirtioConsole virtioConsole;
+
+    /** The kernel's console= when the user gives no --append. */
+    String defaultConsole() {
+        return switch (console) {
+            case "serial" -> "console=ttyS0";
+            case "virtio" -> "console=hvc0";
+            default -> throw new Main.UsageError("--console " + console + ": expected serial or virtio");
+        };
+    }
+
+    /**
+     * Opens the devices (first call) and attaches them to {@code machine} in command-line order;
+     * with --console virtio, a virtio console writing to {@code terminal} comes last.
+     */
+    void attachTo(Machine machine, java.io.OutputStream terminal) throws IOException {
+        if (devices == null) {
+            devices = open();
+            if (defaultConsole().equals("console=hvc0")) {
+                if (devices.size() == jvisor.machine.VirtMap.VIRTIO_SLOTS) {
+                    close();
+                    throw new Main.UsageError("--console virtio needs a free virtio slot; give one device less");
+                }
+                virtioConsole = new VirtioConsole(null, terminal);
+                devices.add(virtioConsole);
+            }
+        }
         for (VirtioDevice d : devices) machine.attach(d);
+        VirtioConsole vc = virtioConsole;
+        if (vc != null) machine.routeConsoleInput(b -> vc.type(new byte[] {(byte) b}));
     }
 
     private List<VirtioDevice> open() throws IOException {

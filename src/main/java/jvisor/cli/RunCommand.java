@@ -86,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             while (true) {
                 try (Machine machine = new Machine(config, console.output())) {
-                    devices.attachTo(machine);
+                    devices.attachTo(machine, console.output());
                     if (dumpDtb != null) {
                         Files.write(dumpDtb, machine.describe(boot.cmdline()));
                         return 0;
@@ -128,7 +128,7 @@ final class RunCommand implements Callable<Integer> {
                     : "give IMAGE or --kernel, not both");
         }
         Path kernelFile = kernel, initrdFile = initrd, firmware = null;
-        String cmdline = append.isBlank() ? "console=ttyS0" : append;
+        String cmdline = append.isBlank() ? devices.defaultConsole() : append;
         if (image != null) {
             CachedImage img = imageOptions.images().obtain(image);
             kernelFile = img.kernel();

@@ -129,8 +129,18 @@ public final class Machine implements AutoCloseable {
         return slot;
     }
 
+    /** Where typed bytes go instead of the UART (a virtio console), or null. */
+    private volatile java.util.function.IntConsumer keyboard;
+
+    /** Sends what {@link #typed} receives to {@code target} rather than the UART (--console virtio). */
+    public void routeConsoleInput(java.util.function.IntConsumer target) { keyboard = target; }
+
     /** A byte typed on the console; callable from any thread. */
-    public void typed(byte b) { uart.receive(b); }
+    public void typed(byte b) {
+        java.util.function.IntConsumer k = keyboard;
+        if (k != null) k.accept(b);
+        else uart.receive(b);
+    }
 
     // ---- boot ----
 
