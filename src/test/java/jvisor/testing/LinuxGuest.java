@@ -59,6 +59,12 @@ public final class LinuxGuest implements AutoCloseable {
      */
     public static LinuxGuest boot(long memory, List<String> modules, List<VirtioDevice> devices, Duration timeout)
             throws IOException {
+        return boot(memory, 1, modules, devices, null, timeout);
+    }
+
+    /** As {@link #boot(long, List, List, Duration)} on {@code cpus} harts; {@code beforeRun} (may be null) sees each machine first. */
+    public static LinuxGuest boot(long memory, int cpus, List<String> modules, List<VirtioDevice> devices,
+            java.util.function.Consumer<Machine> beforeRun, Duration timeout) throws IOException {
         assumeAvailable();
         List<String> mods = new ArrayList<>();
         mods.add("virtio_mmio");
@@ -66,12 +72,13 @@ public final class LinuxGuest implements AutoCloseable {
         String cmdline = "console=ttyS0 quiet jvisor.modules=" + String.join(",", mods);
         Boot boot = new Boot(Boot.Bios.BUILTIN, null, null, Files.readAllBytes(dir().resolve("vmlinux")), "vmlinux",
                 Files.readAllBytes(dir().resolve("initrd.gz")), cmdline);
-        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, 1), boot, devices);
+        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, cpus), boot, devices, beforeRun);
         g.awaitBoot(timeout);
         return g;
     }
 
-    private LinuxGuest(MachineConfig config, Boot boot, List<VirtioDevice> devices) {
+    private LinuxGuest(MachineConfig config, Boot boot, List<VirtioDevice> devices,
+            java.util.function.Consumer<Machine> beforeRun) {
         this.devices = List.copyOf(devices);
         this.thread = Thread.ofPlatform().name("linux-guest").daemon().start(() -> {
             try {
@@ -79,6 +86,7 @@ public final class LinuxGuest implements AutoCloseable {
                     try (Machine m = new Machine(config, console)) {
                         for (VirtioDevice d : this.devices) m.attach(d);
                         m.load(boot);
+                        if (beforeRun != null) beforeRun.accept(m);
                         machine = m;
                         Machine.Outcome o = m.run();
                         machine = null;
