@@ -67,6 +67,20 @@ class RunErrorsTest {
     }
 
     @Test
+    void gdbOptions() throws IOException {
+        Path k = image("Image", 1L << 20, 4096);
+        rejected(run("--kernel", k.toString(), "--gdb-wait"), "--gdb-wait needs --gdb");
+        rejected(run("--kernel", k.toString(), "--gdb", "tcp:localhost:http"), "--gdb tcp:localhost:http", "tcp:[HOST:]PORT");
+        rejected(run("--kernel", k.toString(), "--gdb", "tcp::70000"), "port must be 0 to 65535");
+    }
+
+    @Test
+    void consoleDevice() throws IOException {
+        Path k = image("Image", 1L << 20, 4096);
+        rejected(run("--kernel", k.toString(), "--console", "vga"), "--console vga", "serial or virtio");
+    }
+
+    @Test
     void kernelLargerThanRam() throws IOException {
         Path big = image("Image", 96L << 20, 4096);
         rejected(run("--kernel", big.toString(), "-m", "64M"), big.toString(), "needs", "--memory 64M is too small");
