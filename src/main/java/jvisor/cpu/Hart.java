@@ -215,6 +215,17 @@ public final class Hart {
     /** True while a thread runs this hart's loop (false while HSM keeps it stopped). */
     public boolean inRunLoop() { return thread != null; }
 
+    /**
+     * Parks the hart's thread between blocks for up to {@code nanos} (a debugger holding it),
+     * quiescent for TLB shootdowns as in wfi, so other harts never wait for it.
+     */
+    public void parkBetweenBlocks(Object blocker, long nanos) {
+        shootdown.quiescent = true;
+        LockSupport.parkNanos(blocker, nanos);
+        shootdown.quiescent = false;
+        serviceShootdowns();
+    }
+
     /** Wakes the hart from wfi so it looks at its debugger; callable from any thread. */
     public void kick() { wake(); }
 

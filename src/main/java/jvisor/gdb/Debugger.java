@@ -220,7 +220,7 @@ public final class Debugger implements DebugHook {
             if (h.stopRequested()) return 0;
             if (!haltAll && s.action != Action.STAY) break;
             s.parkedEpoch = e;
-            LockSupport.parkNanos(this, 20_000_000L); // kicked on resume
+            h.parkBetweenBlocks(this, 20_000_000L); // kicked on resume; answers TLB shootdowns meanwhile
         }
         s.parkedEpoch = -1;
         if (s.generation != generation) {

@@ -49,7 +49,7 @@ final class GdbSession implements Runnable {
             channel = ch;
             debugger.enable(startHalted);
             debugger.halt(); // like QEMU: the machine stops when gdb attaches
-            Stop first = waitForStop();
+            Stop first = waitForStop(false); // gdb's first packets wait in the socket meanwhile
             if (first != null) gHart = first.hart();
             serve();
         } catch (EOFException e) {
@@ -61,8 +61,11 @@ final class GdbSession implements Runnable {
         }
     }
 
-    /** Waits for the stop in progress; null if the machine finished first (then W was sent). */
-    private Stop waitForStop() throws IOException {
+    /**
+     * Waits for the stop in progress, reading the client only if {@code interruptible} (for Ctrl-C);
+     * null if the machine finished first (then W was sent).
+     */
+    private Stop waitForStop(boolean interruptible) throws IOException {
         while (true) {
             Stop s = debugger.awaitStop(20);
             if (s != null) return s;
@@ -71,6 +74,7 @@ final class GdbSession implements Runnable {
                 channel.send("W" + String.format("%02x", o.status() & 0xff));
                 return null;
             }
+            if (!interruptible) continue;
             String p = channel.read();
             if (p.equals(PacketChannel.INTERRUPT)) {
                 interrupted = true;
@@ -95,7 +99,7 @@ final class GdbSession implements Runnable {
             }
             if (reply == null) return; // detached or killed
             if (reply == RESUMED) {
-                Stop s = waitForStop();
+                Stop s = waitForStop(true);
                 if (s == null) return;
                 gHart = s.hart();
                 channel.send(s.packet(interrupted));
