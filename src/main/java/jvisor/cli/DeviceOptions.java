@@ -34,25 +34,49 @@ final class DeviceOptions implements AutoCloseable {
     @Option(names = "--rng", description = "Give the guest a virtio entropy device fed by the host's SecureRandom (/dev/hwrng).")
     boolean rng;
 
+    @Option(names = "--console", paramLabel = "serial|virtio", defaultValue = "serial",
+            description = {"Where the terminal's keyboard goes and the default console= of the kernel:",
+                    "serial: the 16550 UART, ttyS0 (default); virtio: a virtio console, hvc0 in the guest",
+                    "(QEMU's -device virtconsole). Output of both shows on the terminal."})
+    String console;
+
     private List<DeviceSpec> specs;
     private List<VirtioDevice> devices;
 
-    /** The devices in slot order: disks, then nets, shares and the rng. */
+    /** The kernel's console= when the user gives no --append. */
+    String defaultConsole() {
+        return switch (console) {
+            case "serial" -> "console=ttyS0";
+            case "virtio" -> "console=hvc0";
+            default -> throw new Main.UsageError("--console " + console + ": expected serial or virtio");
+        };
+    }
+
+    /** The devices in slot order: disks, then nets, shares, the rng and a virtio console. */
     List<DeviceSpec> specs() {
         List<DeviceSpec> list = new ArrayList<>();
         for (String d : disks) list.add(DeviceSpec.disk(d));
         for (String n : nets) list.add(DeviceSpec.net(n));
         for (String sh : shares) list.add(DeviceSpec.share(sh));
         if (rng) list.add(DeviceSpec.rng());
+        if (defaultConsole().equals("console=hvc0")) {
+            if (list.size() == jvisor.machine.VirtMap.VIRTIO_SLOTS) {
+                throw new Main.UsageError("--console virtio needs a free virtio slot; give one device less");
+            }
+            list.add(DeviceSpec.console());
+        }
         return list;
     }
 
-    /** Opens the devices (first call) and attaches them to {@code machine} in command-line order. */
-    void attachTo(Machine machine) throws IOException {
+    /**
+     * Opens the devices (first call) and attaches them to {@code machine} in command-line order;
+     * a virtio console writes to {@code terminal} and takes the keyboard.
+     */
+    void attachTo(Machine machine, java.io.OutputStream terminal) throws IOException {
         if (devices == null) {
             specs = specs();
             try {
-                devices = Devices.open(specs);
+                devices = Devices.open(specs, terminal, java.util.Map.of());
             } catch (IllegalArgumentException e) {
                 throw new Main.UsageError(e.getMessage());
             }

@@ -65,6 +65,8 @@ final class RunCommand implements Callable<Integer> {
                     "eager: compile almost everything at once (for testing the JIT)."})
     String jit;
 
+    @Mixin GdbOptions gdb;
+
     @Option(names = "--stats", description = "Print instructions retired, run time and MIPS to stderr at exit.")
     boolean stats;
 
@@ -87,18 +89,20 @@ final class RunCommand implements Callable<Integer> {
         try {
             while (true) {
                 try (Machine machine = new Machine(config, console.output())) {
-                    devices.attachTo(machine);
+                    devices.attachTo(machine, console.output());
                     if (dumpDtb != null) {
                         Files.write(dumpDtb, machine.describe(boot.cmdline()));
                         return 0;
                     }
                     machine.setJit(jitMode(jit));
                     machine.load(boot);
+                    gdb.serve(machine);
                     Machine.Outcome outcome = new Foreground(console, saveTo, stats).run(machine);
                     if (!outcome.reboot()) return outcome.status();
                 }
             }
         } finally {
+            gdb.close();
             devices.close();
             console.close();
         }
@@ -120,7 +124,7 @@ final class RunCommand implements Callable<Integer> {
                     : "give IMAGE or --kernel, not both");
         }
         Path kernelFile = kernel, initrdFile = initrd, firmware = null;
-        String cmdline = append.isBlank() ? "console=ttyS0" : append;
+        String cmdline = append.isBlank() ? devices.defaultConsole() : append;
         if (image != null) {
             CachedImage img = imageOptions.images().obtain(image);
             kernelFile = img.kernel();

@@ -54,7 +54,7 @@ final class Atomics {
                 h.reservedOff = -1;
                 x[rd] = ok ? 0 : 1;
                 if (ok) h.mmu.afterAtomicStore(off, size);
-                return Hart.OK;
+                return h.fault ? Hart.END_BLOCK : Hart.OK; // a watched page asked to end the block
             }
             default -> {
                 long off = h.mmu.atomicOffset(va, size, Mmu.STORE);
@@ -63,7 +63,7 @@ final class Atomics {
                 int funct5 = Decoded.rs3(d);
                 x[rd] = wide ? amo64(ram, off, funct5, src) : amo32(ram, off, funct5, (int) src);
                 h.mmu.afterAtomicStore(off, size);
-                return Hart.OK;
+                return h.fault ? Hart.END_BLOCK : Hart.OK;
             }
         }
     }

@@ -8,6 +8,11 @@ public final class Cause {
     public static final int LOAD_MISALIGNED = 4, LOAD_ACCESS = 5, STORE_MISALIGNED = 6, STORE_ACCESS = 7;
     public static final int ECALL_U = 8, ECALL_S = 9, ECALL_M = 11;
     public static final int INSN_PAGE_FAULT = 12, LOAD_PAGE_FAULT = 13, STORE_PAGE_FAULT = 15;
+    /**
+     * Not a RISC-V cause: a debugger breakpoint or watchpoint stops the hart before the instruction
+     * ({@link DebugHook}). {@link Traps#take} leaves pc on it and the guest never sees a trap.
+     */
+    public static final int DEBUG_STOP = 1 << 16;
 
     /** Interrupt numbers (bit positions in mip/mie). */
     public static final int IRQ_SSI = 1, IRQ_MSI = 3, IRQ_STI = 5, IRQ_MTI = 7, IRQ_SEI = 9, IRQ_MEI = 11;

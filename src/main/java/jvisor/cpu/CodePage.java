@@ -17,7 +17,29 @@ public final class CodePage {
     /** Profile: how often interpreted code started at each slot (wraps; only equality matters). */
     final short[] heat = new short[DecodeCache.SLOTS];
 
-    CodePage(long pageOff) { this.pageOff = pageOff; }
+    /** A debugger's private copy: never compiled, never shared ({@link DebugHook}). */
+    final boolean debugCopy;
+
+    CodePage(long pageOff) { this(pageOff, false); }
+
+    private CodePage(long pageOff, boolean debugCopy) {
+        this.pageOff = pageOff;
+        this.debugCopy = debugCopy;
+    }
+
+    /**
+     * A private copy for one visit of a debugged hart: the decoded ops without compiled regions
+     * (their slots decode again), and a stop op in each of {@code breakpoints}' slots.
+     */
+    CodePage debugCopy(int[] breakpoints) {
+        CodePage c = new CodePage(pageOff, true);
+        for (int s = 0; s < DecodeCache.SLOTS; s++) {
+            long d = ops[s];
+            c.ops[s] = Decoded.op(d) == Op.REGION ? 0 : d;
+        }
+        for (int s : breakpoints) c.ops[s & DecodeCache.SLOTS - 1] = Op.DEBUG_BREAK;
+        return c;
+    }
 
     /**
      * Makes each entry slot of a compiled region enter it, unless an older region has the slot.

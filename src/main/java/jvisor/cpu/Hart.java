@@ -65,6 +65,11 @@ public final class Hart implements Snapshottable {
     /** Statistics: compiled region runs and the instructions they retired. */
     long regionRuns, regionRetired;
 
+    /** The attached debugger, or null (the usual case: then debugging costs nothing). */
+    public volatile DebugHook debug;
+    /** Set when the last block stopped for the debugger ({@link Cause#DEBUG_STOP}); the debugger clears it. */
+    public boolean debugStopped;
+
     /** Answers ecalls in Java when set (built-in SBI); null means every ecall traps. */
     public EnvironmentCall environmentCall;
 
@@ -250,6 +255,29 @@ public final class Hart implements Snapshottable {
 
     public boolean stopRequested() { return stopRequested; }
 
+    /** True while a thread runs this hart's loop (false while HSM keeps it stopped). */
+    public boolean inRunLoop() { return thread != null; }
+
+    /**
+     * Parks the hart's thread between blocks for up to {@code nanos} (a debugger holding it),
+     * quiescent for TLB shootdowns as in wfi, so other harts never wait for it.
+     */
+    public void parkBetweenBlocks(Object blocker, long nanos) {
+        shootdown.quiescent = true;
+        LockSupport.parkNanos(blocker, nanos);
+        shootdown.quiescent = false;
+        serviceShootdowns();
+    }
+
+    /** Wakes the hart from wfi so it looks at its debugger; callable from any thread. */
+    public void kick() { wake(); }
+
+    /** Changes the privilege level (a debugger writing gdb's priv register, while the hart is parked). */
+    public void setPrivilege(int p) {
+        priv = p;
+        mmu.contextChanged();
+    }
+
     /** Clears a stop request so {@link #run} can be called again (HSM hart_start after hart_stop). */
     public void resume() { stopRequested = false; }
 
@@ -302,10 +330,12 @@ public final class Hart implements Snapshottable {
 
     /** Checks shootdowns and interrupts, then runs one block of at most {@code budget} instructions. */
     public void step(int budget) {
+        DebugHook dbg = debug;
+        if (dbg != null && (budget = dbg.beforeBlock(this, budget)) == 0) return;
         serviceShootdowns();
         updateTimers();
         int irq = Traps.pendingInterrupt(this);
-        if (irq >= 0) Traps.take(this, irq, 0, true, pc);
+        if (irq >= 0 && (dbg == null || !dbg.stepping(this))) Traps.take(this, irq, 0, true, pc);
         if (Interpreter.run(this, budget) == WFI) waitForInterrupt();
         else if (yieldWhenSpinning && spinning()) {
             spinYields++;
@@ -340,6 +370,8 @@ public final class Hart implements Snapshottable {
         while (!stopRequested) {
             updateTimers();
             if ((mip() & csr.mie) != 0) return true;
+            DebugHook dbg = debug;
+            if (dbg != null && dbg.wantsHart(this)) return true; // a spurious wake-up, which wfi allows
             long deadline = -1; // unsigned: never (so is anything past 2^63 ticks, 29,000 years)
             if ((csr.mie & 1L << Cause.IRQ_MTI) != 0) deadline = mtimecmp;
             if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0 && (csr.mie & 1L << Cause.IRQ_STI) != 0

@@ -321,7 +321,9 @@ final class Interpreter {
      * came into the page or out of a region); compiles a region there once it is hot.
      */
     private static void count(Hart h, CodePage cp, int slot) {
-        if (++cp.heat[slot] == h.jit.threshold() && Decoded.op(cp.ops[slot]) != Op.REGION) h.jit.request(cp, slot);
+        if (++cp.heat[slot] == h.jit.threshold() && Decoded.op(cp.ops[slot]) != Op.REGION && !cp.debugCopy) {
+            h.jit.request(cp, slot);
+        }
     }
 
     /** Decodes the instruction at {@code pc} and caches it, unless it straddles two pages. Returns 0 on a fetch fault. */
@@ -361,6 +363,10 @@ final class Interpreter {
             case Op.ECALL -> {
                 if (h.environmentCall != null && h.environmentCall.handle(h)) return Hart.END_BLOCK;
                 h.raise(h.priv == Hart.U ? Cause.ECALL_U : h.priv == Hart.S ? Cause.ECALL_S : Cause.ECALL_M, 0);
+                return Hart.TRAP;
+            }
+            case Op.DEBUG_BREAK -> {
+                h.raise(Cause.DEBUG_STOP, h.pc);
                 return Hart.TRAP;
             }
             case Op.EBREAK -> {

@@ -69,8 +69,11 @@ public final class Mmu {
         fetchTlb = tlbs[codePriv].fetch;
     }
 
-    /** Drops every entry of every privilege level (a shootdown from another hart, see {@link Shootdown}). */
-    void flushAll() {
+    /**
+     * Drops every entry of every privilege level (a shootdown from another hart, see
+     * {@link Shootdown}, or a debugger changing breakpoints); on the hart's thread or while it is parked.
+     */
+    public void flushAll() {
         for (Tlb t : tlbs) if (t != null) t.flush();
     }
 
@@ -164,8 +167,11 @@ public final class Mmu {
             return null;
         }
         long pageOff = off & -GuestRam.PAGE_SIZE;
-        Tlb.put(fetchTlb, pc, pageOff);
         fetchPageOff = pageOff;
+        DebugHook dbg = hart.debug;
+        int[] breakpoints = dbg == null ? null : dbg.breakpointSlots(hart, pc);
+        if (breakpoints != null) return decoded.page(pageOff, hart).debugCopy(breakpoints); // kept out of the TLB
+        Tlb.put(fetchTlb, pc, pageOff);
         return decoded.page(pageOff, hart);
     }
 
@@ -199,8 +205,13 @@ public final class Mmu {
         }
         long pa = translate(va, LOAD, dataPriv);
         if (pa == -1) return 0;
+        int watch = watch(va, size, false);
+        if (watch == DebugHook.HIT) {
+            hart.raise(Cause.DEBUG_STOP, va);
+            return 0;
+        }
         if (ram.contains(pa, size)) {
-            Tlb.put(loadTlb, va, (pa - ramBase) & -GuestRam.PAGE_SIZE);
+            if (watch == DebugHook.UNWATCHED) Tlb.put(loadTlb, va, (pa - ramBase) & -GuestRam.PAGE_SIZE);
             return ram.read(pa - ramBase, size);
         }
         if (bus.deviceAccepts(pa, size)) return bus.readDevice(pa, size);
@@ -222,13 +233,18 @@ public final class Mmu {
         }
         long pa = translate(va, STORE, dataPriv);
         if (pa == -1) return;
+        int watch = watch(va, size, true);
+        if (watch == DebugHook.HIT) {
+            hart.raise(Cause.DEBUG_STOP, va);
+            return;
+        }
         if (ram.contains(pa, size)) {
             long off = pa - ramBase;
             ram.write(off, size, v);
             if (ram.watched(off)) {
                 ram.notifyStore(off, size);
                 hart.endBlock();
-            } else if (decoded.allowFastStores(off & -GuestRam.PAGE_SIZE)) {
+            } else if (watch == DebugHook.UNWATCHED && decoded.allowFastStores(off & -GuestRam.PAGE_SIZE)) {
                 Tlb.put(storeTlb, va, off & -GuestRam.PAGE_SIZE);
             }
             return;
@@ -239,6 +255,12 @@ public final class Mmu {
             return;
         }
         hart.raise(Cause.STORE_ACCESS, va);
+    }
+
+    /** What the debugger says about a data access that missed the TLB ({@link DebugHook#watch}). */
+    private int watch(long va, int size, boolean store) {
+        DebugHook dbg = hart.debug;
+        return dbg == null ? DebugHook.UNWATCHED : dbg.watch(hart, va, size, store);
     }
 
     /** Tells watchers about an atomic store to RAM offset {@code off}. */
@@ -264,6 +286,10 @@ public final class Mmu {
         if (o >= 0) return o;
         long pa = translate(va, access, dataPriv);
         if (pa == -1) return -1;
+        if (watch(va, size, access == STORE) == DebugHook.HIT) {
+            hart.raise(Cause.DEBUG_STOP, va);
+            return -1;
+        }
         if (!ram.contains(pa, size)) {
             hart.raise(access == LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va);
             return -1;

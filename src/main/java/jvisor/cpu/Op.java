@@ -32,6 +32,8 @@ public final class Op {
     public static final int LI = 84, MV = 85;
     /** Enter the compiled {@link Region} for this slot (the op keeps the instruction's compressed bit). */
     public static final int REGION = 86;
+    /** A debugger breakpoint, only in a private copy of a page ({@link CodePage#debugCopy}). */
+    public static final int DEBUG_BREAK = 87;
 
     public static final int FP_FIRST = 200, FP_LAST = 299;
 }

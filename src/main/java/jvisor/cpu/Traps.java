@@ -32,6 +32,11 @@ final class Traps {
 
     /** Enters the trap handler for {@code cause} raised by the instruction at {@code epc}. */
     static void take(Hart h, int cause, long tval, boolean interrupt, long epc) {
+        if (cause == Cause.DEBUG_STOP) { // the debugger's, not the guest's: stay on the instruction
+            h.pc = epc;
+            h.debugStopped = true;
+            return;
+        }
         CsrFile c = h.csr;
         long deleg = interrupt ? c.mideleg : c.medeleg;
         long causeValue = interrupt ? 1L << 63 | cause : cause;

@@ -5,12 +5,12 @@ import java.util.Locale;
 /**
  * One paravirtual device of a VM as the user gave it: its kind and the option value, in the
  * syntax of {@code jvisor run} ({@code --disk vda.qcow2,readonly=on}, {@code --net user,...},
- * {@code --share DIR,tag=T}, {@code --rng}). The same text defines a VM in the host daemon,
+ * {@code --share DIR,tag=T}, {@code --rng}, {@code --console virtio}). The same text defines a VM in the host daemon,
  * travels in the machine state stream, and reopens the device on restore.
  */
 public record DeviceSpec(Kind kind, String value) {
     public enum Kind {
-        DISK, NET, SHARE, RNG;
+        DISK, NET, SHARE, RNG, CONSOLE;
 
         public String option() { return "--" + name().toLowerCase(Locale.ROOT); }
     }
@@ -24,6 +24,8 @@ public record DeviceSpec(Kind kind, String value) {
     public static DeviceSpec net(String value) { return new DeviceSpec(Kind.NET, value); }
     public static DeviceSpec share(String value) { return new DeviceSpec(Kind.SHARE, value); }
     public static DeviceSpec rng() { return new DeviceSpec(Kind.RNG, ""); }
+    /** A virtio console (hvc0) on the machine's console: {@code --console virtio}. */
+    public static DeviceSpec console() { return new DeviceSpec(Kind.CONSOLE, "virtio"); }
 
     /** The host path a disk or share names (the value's first part), or null for other kinds. */
     public java.nio.file.Path path() {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import jvisor.devices.virtio.Virtio9p;
 import jvisor.devices.virtio.VirtioBlock;
+import jvisor.devices.virtio.VirtioConsole;
 import jvisor.devices.virtio.VirtioDevice;
 import jvisor.devices.virtio.VirtioNet;
 import jvisor.devices.virtio.VirtioRng;
@@ -28,16 +29,17 @@ public final class Devices {
     /** QEMU's first guest MAC address, 52:54:00:12:34:56; further cards count up. */
     private static final long GUEST_MAC = 0x5254_0012_3456L;
 
-    /** Opens every device; on failure closes those already open. */
+    /** Opens every device (without a console device); on failure closes those already open. */
     public static List<VirtioDevice> open(List<DeviceSpec> specs) throws IOException {
-        return open(specs, java.util.Map.of());
+        return open(specs, null, java.util.Map.of());
     }
 
     /**
-     * Opens every device; {@code overlays} gives, by device index, the temporary overlay a
-     * {@code snapshot=on} disk continues with (a restored VM's).
+     * Opens every device; a virtio console writes to {@code console}; {@code overlays} gives, by
+     * device index, the temporary overlay a {@code snapshot=on} disk continues with (a restored VM's).
      */
-    static List<VirtioDevice> open(List<DeviceSpec> specs, java.util.Map<Integer, Path> overlays) throws IOException {
+    public static List<VirtioDevice> open(List<DeviceSpec> specs, java.io.OutputStream console,
+                                          java.util.Map<Integer, Path> overlays) throws IOException {
         if (specs.size() > VirtMap.VIRTIO_SLOTS) {
             throw new IllegalArgumentException("at most " + VirtMap.VIRTIO_SLOTS + " virtio devices fit on the board");
         }
@@ -51,6 +53,7 @@ public final class Devices {
                     case NET -> net(spec.value(), new Mac(GUEST_MAC + nets++));
                     case SHARE -> share(spec.value());
                     case RNG -> new VirtioRng();
+                    case CONSOLE -> new VirtioConsole(null, console == null ? java.io.OutputStream.nullOutputStream() : console);
                 });
             }
         } catch (IOException | RuntimeException e) {

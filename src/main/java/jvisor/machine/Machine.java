@@ -132,6 +132,7 @@ public final class Machine implements AutoCloseable {
     public int attach(DeviceSpec spec, VirtioDevice device) {
         int slot = attach(device);
         specs.set(slot, spec);
+        if (device instanceof jvisor.devices.virtio.VirtioConsole vc) routeConsoleInput(b -> vc.type(new byte[] {(byte) b}));
         return slot;
     }
 
@@ -149,8 +150,18 @@ public final class Machine implements AutoCloseable {
         return slot;
     }
 
+    /** Where typed bytes go instead of the UART (a virtio console), or null. */
+    private volatile java.util.function.IntConsumer keyboard;
+
+    /** Sends what {@link #typed} receives to {@code target} rather than the UART (--console virtio). */
+    public void routeConsoleInput(java.util.function.IntConsumer target) { keyboard = target; }
+
     /** A byte typed on the console; callable from any thread. */
-    public void typed(byte b) { uart.receive(b); }
+    public void typed(byte b) {
+        java.util.function.IntConsumer k = keyboard;
+        if (k != null) k.accept(b);
+        else uart.receive(b);
+    }
 
     // ---- boot ----
 
@@ -180,14 +191,17 @@ public final class Machine implements AutoCloseable {
             entry = elf.entry();
             kernelEnd = elf.segments().stream().mapToLong(s -> s.paddr() + s.memSize()).max().orElse(entry);
         } else {
-            LinuxImage image = LinuxImage.parse(boot.kernelName(), boot.kernel());
-            entry = VirtMap.RAM_BASE + KERNEL_OFFSET;
-            kernelEnd = entry + image.imageSize();
+            // A Linux Image, or else a raw binary (U-Boot's .bin, a flat kernel) where QEMU loads
+            // one: behind the firmware or the built-in SBI, or at the RAM base with --bios none.
+            LinuxImage image = LinuxImage.looksLikeImage(boot.kernel()) ? LinuxImage.parse(boot.kernelName(), boot.kernel()) : null;
+            byte[] bytes = boot.kernel();
+            entry = VirtMap.RAM_BASE + (image != null || boot.bios() != Boot.Bios.NONE ? KERNEL_OFFSET : 0);
+            kernelEnd = entry + (image != null ? image.imageSize() : bytes.length);
             if (kernelEnd > ram.end()) {
                 throw new IOException(boot.kernelName() + ": the kernel needs " + mib(kernelEnd - VirtMap.RAM_BASE)
                         + " of RAM; --memory " + mib(ram.size()) + " is too small");
             }
-            ram.load(entry, image.bytes(), 0, image.bytes().length);
+            ram.load(entry, bytes, 0, bytes.length);
         }
 
         long dtbAddr = Math.max(kernelEnd, (ram.end() - DTB_ALIGN) & -DTB_ALIGN);
@@ -326,6 +340,9 @@ public final class Machine implements AutoCloseable {
         if (outcome == null) outcome = o;
         threads.finish();
     }
+
+    /** How the run ended, or null while the guest runs. */
+    public Outcome outcome() { return outcome; }
 
     /** Runs until the guest powers off or reboots. */
     public Outcome run() {

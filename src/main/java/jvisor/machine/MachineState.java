@@ -87,7 +87,7 @@ public final class MachineState {
     static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved) throws IOException {
         header(in);
         Config c = config(in, moved, true);
-        List<VirtioDevice> devices = openDevices(c, overlays(in, c));
+        List<VirtioDevice> devices = openDevices(c, console, overlays(in, c));
         Machine m = null;
         try {
             m = Machine.rebuild(c, devices, console);
@@ -200,9 +200,10 @@ public final class MachineState {
         }
     }
 
-    private static List<VirtioDevice> openDevices(Config c, Map<Integer, Path> overlays) throws IOException {
+    private static List<VirtioDevice> openDevices(Config c, OutputStream console, Map<Integer, Path> overlays)
+            throws IOException {
         try {
-            return Devices.open(c.devices(), overlays);
+            return Devices.open(c.devices(), console, overlays);
         } catch (IOException | RuntimeException e) {
             for (Path f : overlays.values()) Files.deleteIfExists(f);
             if (e instanceof IllegalArgumentException) {

@@ -59,8 +59,25 @@ class RunErrorsTest {
 
     @Test
     void imageWithABadHeader() throws IOException {
-        Path bad = Files.write(dir.resolve("garbage"), new byte[4096]);
+        // An Image's second magic without its first: a damaged Image, not a raw binary to run.
+        byte[] damaged = new byte[4096];
+        System.arraycopy("RSC\u0005".getBytes(StandardCharsets.US_ASCII), 0, damaged, 56, 4);
+        Path bad = Files.write(dir.resolve("garbage"), damaged);
         rejected(run("--kernel", bad.toString()), bad.toString(), "not a RISC-V Linux Image");
+    }
+
+    @Test
+    void gdbOptions() throws IOException {
+        Path k = image("Image", 1L << 20, 4096);
+        rejected(run("--kernel", k.toString(), "--gdb-wait"), "--gdb-wait needs --gdb");
+        rejected(run("--kernel", k.toString(), "--gdb", "tcp:localhost:http"), "--gdb tcp:localhost:http", "tcp:[HOST:]PORT");
+        rejected(run("--kernel", k.toString(), "--gdb", "tcp::70000"), "port must be 0 to 65535");
+    }
+
+    @Test
+    void consoleDevice() throws IOException {
+        Path k = image("Image", 1L << 20, 4096);
+        rejected(run("--kernel", k.toString(), "--console", "vga"), "--console vga", "serial or virtio");
     }
 
     @Test

@@ -60,6 +60,17 @@ public final class Assembler {
         }
     }
 
+    /** The loadable bytes of an ELF {@link #assemble} built, as a flat binary (objcopy -O binary). */
+    public static byte[] flatBinary(Path elf) throws IOException, InterruptedException {
+        Path bin = elf.resolveSibling(elf.getFileName() + ".bin");
+        if (!Files.exists(bin)) {
+            Path tmp = Files.createTempFile(CACHE, "flat", ".bin");
+            exec(CACHE, List.of(PREFIX + "objcopy", "-O", "binary", elf.toString(), tmp.toString()));
+            Files.move(tmp, bin, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        return Files.readAllBytes(bin);
+    }
+
     private static void exec(Path dir, List<String> cmd) throws IOException, InterruptedException {
         Process p;
         try {

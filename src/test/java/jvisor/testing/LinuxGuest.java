@@ -65,8 +65,14 @@ public final class LinuxGuest implements AutoCloseable {
      */
     public static LinuxGuest boot(long memory, List<String> modules, List<VirtioDevice> devices, Duration timeout)
             throws IOException {
+        return boot(memory, 1, modules, devices, null, timeout);
+    }
+
+    /** As {@link #boot(long, List, List, Duration)} on {@code cpus} harts; {@code beforeRun} (may be null) sees each machine first. */
+    public static LinuxGuest boot(long memory, int cpus, List<String> modules, List<VirtioDevice> devices,
+            java.util.function.Consumer<Machine> beforeRun, Duration timeout) throws IOException {
         assumeAvailable();
-        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, 1), boot(modules), devices, null);
+        LinuxGuest g = new LinuxGuest(new MachineConfig(memory, cpus), boot(modules), devices, null, beforeRun);
         g.awaitBoot(timeout);
         return g;
     }
@@ -96,7 +102,7 @@ public final class LinuxGuest implements AutoCloseable {
             throws IOException {
         assumeAvailable();
         List<VirtioDevice> devices = Devices.open(specs);
-        return new LinuxGuest(new MachineConfig(memory, cpus), boot(modules), devices, specs);
+        return new LinuxGuest(new MachineConfig(memory, cpus), boot(modules), devices, specs, null);
     }
 
     /** Pauses the running machine and resumes it; false if no machine runs now. */
@@ -172,7 +178,8 @@ public final class LinuxGuest implements AutoCloseable {
         });
     }
 
-    private LinuxGuest(MachineConfig config, Boot boot, List<VirtioDevice> devices, List<DeviceSpec> specs) {
+    private LinuxGuest(MachineConfig config, Boot boot, List<VirtioDevice> devices, List<DeviceSpec> specs,
+            java.util.function.Consumer<Machine> beforeRun) {
         this.devices = List.copyOf(devices);
         this.thread = Thread.ofPlatform().name("linux-guest").daemon().start(() -> {
             try {
@@ -183,6 +190,7 @@ public final class LinuxGuest implements AutoCloseable {
                             else m.attach(specs.get(i), this.devices.get(i));
                         }
                         m.load(boot);
+                        if (beforeRun != null) beforeRun.accept(m);
                         machine = m;
                         Machine.Outcome o = m.run();
                         machine = null;

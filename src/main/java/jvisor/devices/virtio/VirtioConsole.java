@@ -57,6 +57,19 @@ public final class VirtioConsole extends QueueDevice {
         if (offset == 8 && data.length >= 1) emit(data, 0, 1); // emerg_wr
     }
 
+    /**
+     * Bytes typed for the guest from a thread of the host's (a terminal's input pump), for a
+     * console made without an input stream; blocks while the guest is far behind.
+     */
+    public void type(byte[] bytes) {
+        try {
+            input.put(bytes.clone());
+            submit(this::deliver);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Reader thread: blocks on the host stream, queues what it reads for the worker. */
     private void pump() {
         byte[] buf = new byte[CHUNK];

@@ -12,8 +12,8 @@ import jvisor.state.StateWriter;
 
 /**
  * The virtio-mmio transport, version 2 (virtio 1.2 §4.2): the register file of one slot, which
- * carries one {@link VirtioDevice} to the guest. Modern devices only: VIRTIO_F_VERSION_1 must be
- * accepted. Control registers take 32-bit accesses; the configuration space from 0x100 takes
+ * carries one {@link VirtioDevice} to the guest. Modern devices, which also take drivers that
+ * never accept VIRTIO_F_VERSION_1, as QEMU's do. Control registers take 32-bit accesses; the configuration space from 0x100 takes
  * 8-, 16- and 32-bit ones.
  *
  * <pre>
@@ -45,7 +45,8 @@ public final class VirtioMmio implements MmioDevice, Snapshottable {
             QUEUE_DEVICE_LOW = 0x0a0, QUEUE_DEVICE_HIGH = 0x0a4, SHM_SEL = 0x0ac, SHM_LEN_LOW = 0x0b0,
             SHM_LEN_HIGH = 0x0b4, SHM_BASE_LOW = 0x0b8, SHM_BASE_HIGH = 0x0bc, QUEUE_RESET = 0x0c0,
             CONFIG_GENERATION = 0x0fc, CONFIG = 0x100;
-    static final int MAGIC_VALUE = 0x74726976, VERSION_2 = 2, VENDOR = 0x5253564a; // "JVSR"
+    /** QEMU's vendor id, "QEMU": teaching kernels written for QEMU's virt board check it (xv6 does). */
+    static final int MAGIC_VALUE = 0x74726976, VERSION_2 = 2, VENDOR = 0x554d4551;
 
     /** Device status bits (§2.1). */
     public static final int ACKNOWLEDGE = 1, DRIVER = 2, DRIVER_OK = 4, FEATURES_OK = 8,
@@ -212,9 +213,15 @@ public final class VirtioMmio implements MmioDevice, Snapshottable {
         if ((added & DRIVER_OK) != 0 && (status & FEATURES_OK) != 0 && !active) start();
     }
 
-    /** The driver may only take offered features, and must take VERSION_1 (§6.1, modern only). */
+    /**
+     * A driver that takes VERSION_1 may only take offered features (§6.1). One that does not is a
+     * legacy driver on this modern transport (many teaching kernels write only the low feature
+     * word); QEMU accepts it then, keeping the offered part of its choice, and so do we.
+     */
     private boolean featuresAcceptable() {
-        return (driverFeatures & ~offered) == 0 && (driverFeatures >>> VirtioDevice.F_VERSION_1 & 1) != 0;
+        if ((driverFeatures >>> VirtioDevice.F_VERSION_1 & 1) != 0) return (driverFeatures & ~offered) == 0;
+        driverFeatures &= offered;
+        return true;
     }
 
     private void start() {

@@ -71,8 +71,15 @@ public final class VirtioNet extends QueueDevice {
         return c;
     }
 
+    /**
+     * Header bytes before each frame: 12 for modern drivers, 10 for one that did not accept
+     * VERSION_1 (the legacy header has no num_buffers without MRG_RXBUF, virtio 1.2 §5.1.6.1).
+     */
+    private int headerLength = HEADER;
+
     @Override
     protected void activated() {
+        headerLength = negotiated(F_VERSION_1) ? HEADER : HEADER - 2;
         checksumsValid = negotiated(F_GUEST_CSUM);
         largeReceive = checksumsValid && negotiated(F_GUEST_TSO4);
     }
@@ -93,7 +100,9 @@ public final class VirtioNet extends QueueDevice {
         if (q == RX) deliver();
         else if (q == TX) drain(TX, chain -> {
             byte[] packet = chain.readAll(MAX_PACKET);
-            if (packet != null && packet.length > HEADER) backend.fromGuest(java.util.Arrays.copyOfRange(packet, HEADER, packet.length));
+            if (packet != null && packet.length > headerLength) {
+                backend.fromGuest(java.util.Arrays.copyOfRange(packet, headerLength, packet.length));
+            }
         });
     }
 
@@ -113,8 +122,8 @@ public final class VirtioNet extends QueueDevice {
             pending.poll();
             pendingCount.decrementAndGet();
             byte[] f = frame.bytes;
-            if (c.writable() >= HEADER + f.length && (frame.segmentSize == 0 || largeReceive)) {
-                c.write(header(f, frame.segmentSize));
+            if (c.writable() >= headerLength + f.length && (frame.segmentSize == 0 || largeReceive)) {
+                c.write(java.util.Arrays.copyOf(header(f, frame.segmentSize), headerLength));
                 c.write(f);
             } else {
                 dropped++; // bigger than the guest's buffer: it reads an empty one

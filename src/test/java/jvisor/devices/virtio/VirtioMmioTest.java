@@ -31,12 +31,27 @@ class VirtioMmioTest {
     }
 
     @Test
-    void refusesFeaturesWithoutVersion1OrNotOffered() {
+    void refusesModernDriversTakingFeaturesNotOffered() {
         try (FakeDriver d = new FakeDriver(new EchoDevice())) {
-            assertEquals(0, d.init(0) & VirtioMmio.FEATURES_OK, "legacy drivers are refused");
             assertEquals(0, d.init(1L << 32 | 1L << 7) & VirtioMmio.FEATURES_OK, "bit 7 was not offered");
             int status = d.init(1L << 32 | 1L << 5 | 1L << 29);
             assertEquals(VirtioMmio.ACKNOWLEDGE | VirtioMmio.DRIVER | VirtioMmio.FEATURES_OK | VirtioMmio.DRIVER_OK, status);
+        }
+    }
+
+    @Test
+    void acceptsLegacyDriversAsQemuDoesAndReportsQemusVendor() throws Exception {
+        try (FakeDriver d = new FakeDriver(new EchoDevice())) {
+            assertEquals(0x554d4551, d.reg(VirtioMmio.VENDOR_ID), "\"QEMU\", which xv6 and others check");
+            // Only the low word, without VERSION_1 and with a bit that was not offered (dropped).
+            int status = d.init(1L << 5 | 1L << 7);
+            assertEquals(VirtioMmio.ACKNOWLEDGE | VirtioMmio.DRIVER | VirtioMmio.FEATURES_OK | VirtioMmio.DRIVER_OK, status);
+            byte[] hello = "legacy".getBytes(StandardCharsets.US_ASCII);
+            FakeDriver.Buf out = d.writable(16);
+            d.offer(0, d.readable(hello), out);
+            d.kick(0);
+            assertTrue(d.awaitUsed(0, 1, 5000));
+            assertArrayEquals(hello, d.bytes(out, hello.length));
         }
     }
 
