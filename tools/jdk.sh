@@ -1,5 +1,15 @@
 # Sourced by ./jvisor and ./run-tests: exports JAVA_HOME pointing at a JDK 25 or newer.
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p'; }
+# The feature version of the JDK whose java is $1: from its release file when it has one (every
+# JDK build does; reading it costs nothing, where asking java itself starts a JVM).
+java_major() {
+  local release v
+  release="$(dirname "$(dirname "$1")")/release"
+  if [ -f "$release" ]; then
+    v="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")"
+    if [ -n "$v" ]; then echo "$v"; return; fi
+  fi
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p'
+}
 
 find_jdk() {
   local c v
