@@ -117,6 +117,9 @@ public final class Machine implements AutoCloseable {
     public Hart hart(int i) { return harts[i]; }
 
     public int hartCount() { return harts.length; }
+
+    /** The host thread running hart {@code i}, or null if it has not started (for per-hart CPU time). */
+    public Thread hartThread(int i) { return threads.thread(i); }
     public byte[] deviceTreeBlob() { return dtb.clone(); }
 
     /**
@@ -143,6 +146,12 @@ public final class Machine implements AutoCloseable {
         specs.add(null);
         return slot;
     }
+
+    /** The virtio devices in slot order (their owner closes them when the machine is done). */
+    public List<VirtioDevice> devices() { return virtio.stream().map(VirtioMmio::device).toList(); }
+
+    /** How each virtio device was asked for, in slot order (null for one attached without a spec). */
+    public List<DeviceSpec> deviceSpecs() { return java.util.Collections.unmodifiableList(new ArrayList<>(specs)); }
 
     /** A byte typed on the console; callable from any thread. */
     public void typed(byte b) { uart.receive(b); }
