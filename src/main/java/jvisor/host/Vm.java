@@ -228,14 +228,14 @@ public final class Vm {
         } else if (ending == Ending.SAVE) {
             setState(VmState.SAVED, "saved to " + snapshot);
         } else if (ending == Ending.EXIT) {
-            // the daemon is exiting: the state on disk stays as it was
+            state = VmState.STOPPED; // the daemon is exiting: not recorded, the next one finds it stopped
         } else if (ending == Ending.STOP) {
             setState(VmState.STOPPED, "stopped by the host");
         } else {
             String why = outcome == null ? "the run ended" : "the guest powered off (status " + outcome.status() + ")";
             setState(VmState.STOPPED, why);
         }
-        notifyAll();
+        ending = null;
     }
 
     /** Powers the VM off (running, paused), or discards its saved state (saved) → stopped. */
@@ -368,7 +368,7 @@ public final class Vm {
     }
 
     private String describe() {
-        return ending == null ? state.label() : switch (ending) {
+        return ending == null || !state.active() ? state.label() : switch (ending) {
             case STOP -> "stopping";
             case SAVE -> "being saved";
             case EXIT -> "shutting down";
@@ -412,7 +412,8 @@ public final class Vm {
 
     // ---- log and stats ----
 
-    VmLog log() { return log; }
+    /** The log so far (console output and the host's notes), and where on the console it ends. */
+    public VmLog.Contents logContents() throws IOException { return log.contents(); }
 
     public synchronized VmStats stats() {
         Machine m = machine;

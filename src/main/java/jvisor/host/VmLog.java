@@ -13,7 +13,7 @@ import java.nio.file.StandardOpenOption;
  * never waits for the disk. At {@link #ROTATE_BYTES} the file moves to NAME.log.1. A failing
  * disk stops the log (said once on stderr), never the VM.
  */
-final class VmLog implements AutoCloseable {
+public final class VmLog implements AutoCloseable {
     static final long ROTATE_BYTES = 8L << 20;
 
     private final Path file;
@@ -38,7 +38,8 @@ final class VmLog implements AutoCloseable {
         return new Contents(text, written);
     }
 
-    record Contents(byte[] text, long end) {}
+    /** A log's text and the console position where it ends. */
+    public record Contents(byte[] text, long end) {}
 
     private void pump() {
         long pos = written;
