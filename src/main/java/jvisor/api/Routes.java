@@ -2,13 +2,15 @@ package jvisor.api;
 
 import static jvisor.api.ApiServer.BASE;
 
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
-import io.javalin.http.sse.SseClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,8 +66,7 @@ final class Routes {
         get(r, "/vms/{name}/logs", this::logs);
         r.ws(BASE + "/vms/{name}/console", ws -> new ConsoleSocket(host).configure(ws));
         ALL.add(new Route("GET", BASE + "/vms/{name}/console"));
-        r.sse(BASE + "/events", this::events);
-        ALL.add(new Route("GET", BASE + "/events"));
+        get(r, "/events", this::events);
     }
 
     private static void get(RoutesConfig r, String path, Handler h) { r.get(BASE + path, h); add("GET", path); }
@@ -140,21 +141,29 @@ final class Routes {
         }
     }
 
-    /** Server-sent events: one "state" event per VM state change, as JSON. */
-    private void events(SseClient client) {
-        client.keepAlive();
+    /**
+     * Server-sent events (text/event-stream): one "state" event per VM state change, its data a
+     * HostEvent in JSON on one line, and a comment every 15 s to keep proxies from closing the
+     * stream. Written here rather than with Javalin's SSE helper, which answers only requests
+     * that accept text/event-stream; a queue per client means a slow one never holds up a VM.
+     */
+    private void events(Context ctx) throws Exception {
         BlockingQueue<HostEvent> queue = new LinkedBlockingQueue<>(1024);
+        ctx.contentType("text/event-stream").header("Cache-Control", "no-cache");
         try (AutoCloseable sub = host.subscribe(queue::offer)) {
-            client.sendComment("jvisor events");
-            while (!client.terminated()) {
+            OutputStream out = ctx.res().getOutputStream();
+            out.write(": jvisor events\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (true) {
                 HostEvent e = queue.poll(15, TimeUnit.SECONDS);
-                if (e == null) client.sendComment("keep-alive");
-                else client.sendEvent("state", Json.MAPPER.writeValueAsString(e));
+                String text = e == null ? ": keep-alive\n\n" : "event: state\ndata: " + ONE_LINE.writeValueAsString(e) + "\n\n";
+                out.write(text.getBytes(StandardCharsets.UTF_8)); // throws once the client has gone
+                out.flush();
             }
-        } catch (Exception e) {
-            // the client went away
         }
     }
+
+    private static final ObjectWriter ONE_LINE = Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private void openapi(Context ctx) throws IOException {
         try (InputStream in = Routes.class.getResourceAsStream("openapi.json")) {
