@@ -38,14 +38,7 @@ final class DeviceOptions implements AutoCloseable {
     private List<VirtioDevice> devices;
 
     /** The devices in slot order: disks, then nets, shares and the rng. */
-    List<DeviceSpec> specs() {
-        List<DeviceSpec> list = new ArrayList<>();
-        for (String d : disks) list.add(DeviceSpec.disk(d));
-        for (String n : nets) list.add(DeviceSpec.net(n));
-        for (String sh : shares) list.add(DeviceSpec.share(sh));
-        if (rng) list.add(DeviceSpec.rng());
-        return list;
-    }
+    List<DeviceSpec> specs() { return DeviceSpec.of(disks, nets, shares, rng); }
 
     /** Opens the devices (first call) and attaches them to {@code machine} in command-line order. */
     void attachTo(Machine machine) throws IOException {

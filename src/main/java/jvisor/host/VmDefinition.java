@@ -1,7 +1,6 @@
 package jvisor.host;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import jvisor.machine.BootSpec;
@@ -120,12 +119,5 @@ public record VmDefinition(String name, String image, String kernel, String init
     }
 
     /** The virtio devices in slot order, as {@code jvisor run} orders them: disks, nets, shares, rng. */
-    public List<DeviceSpec> devices() {
-        List<DeviceSpec> list = new ArrayList<>();
-        for (String d : disks) list.add(DeviceSpec.disk(d));
-        for (String n : nets) list.add(DeviceSpec.net(n));
-        for (String s : shares) list.add(DeviceSpec.share(s));
-        if (rng) list.add(DeviceSpec.rng());
-        return list;
-    }
+    public List<DeviceSpec> devices() { return DeviceSpec.of(disks, nets, shares, rng); }
 }
