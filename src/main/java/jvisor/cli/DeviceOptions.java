@@ -54,11 +54,7 @@ final class DeviceOptions implements AutoCloseable {
 
     /** The devices in slot order: disks, then nets, shares, the rng and a virtio console. */
     List<DeviceSpec> specs() {
-        List<DeviceSpec> list = new ArrayList<>();
-        for (String d : disks) list.add(DeviceSpec.disk(d));
-        for (String n : nets) list.add(DeviceSpec.net(n));
-        for (String sh : shares) list.add(DeviceSpec.share(sh));
-        if (rng) list.add(DeviceSpec.rng());
+        List<DeviceSpec> list = new ArrayList<>(DeviceSpec.of(disks, nets, shares, rng));
         if (defaultConsole().equals("console=hvc0")) {
             if (list.size() == jvisor.machine.VirtMap.VIRTIO_SLOTS) {
                 throw new Main.UsageError("--console virtio needs a free virtio slot; give one device less");

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A portable RISC-V hypervisor in pure Java.",
         subcommands = {RunCommand.class, RestoreCommand.class, SnapshotCommand.class, ImagesCommand.class,
+                ServeCommand.class, VmCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad command-line input, as with most Unix tools. */
@@ -29,6 +30,10 @@ public final class Main implements Runnable {
             return USAGE;
         });
         cli.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof Failure) {
+                c.getErr().println("jvisor: " + ex.getMessage());
+                return 1;
+            }
             if (ex instanceof UsageError || ex instanceof IOException) {
                 c.getErr().println("jvisor: " + ex.getMessage());
                 return USAGE;
@@ -46,6 +51,11 @@ public final class Main implements Runnable {
     /** A problem with what the user asked for: reported as one line, exit status 2. */
     static final class UsageError extends RuntimeException {
         UsageError(String message) { super(message); }
+    }
+
+    /** A request the daemon refused or could not carry out (its message says why): exit status 1. */
+    static final class Failure extends RuntimeException {
+        Failure(String message) { super(message); }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

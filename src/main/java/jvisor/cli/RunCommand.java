@@ -7,8 +7,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import jvisor.images.CachedImage;
 import jvisor.machine.Boot;
+import jvisor.machine.BootSpec;
 import jvisor.machine.Machine;
 import jvisor.machine.MachineConfig;
 import picocli.CommandLine.Command;
@@ -118,39 +118,11 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Boot boot() throws IOException {
-        if ((image == null) == (kernel == null)) {
-            throw new Main.UsageError(image == null
-                    ? "give an IMAGE to boot (e.g. 'jvisor run debian') or --kernel FILE"
-                    : "give IMAGE or --kernel, not both");
+        try {
+            String args = append.isBlank() && image == null ? devices.defaultConsole() : append;
+            return new BootSpec(image, kernel, initrd, args, bios).resolve(imageOptions.images()::obtain);
+        } catch (BootSpec.Invalid e) {
+            throw new Main.UsageError(e.getMessage());
         }
-        Path kernelFile = kernel, initrdFile = initrd, firmware = null;
-        String cmdline = append.isBlank() ? devices.defaultConsole() : append;
-        if (image != null) {
-            CachedImage img = imageOptions.images().obtain(image);
-            kernelFile = img.kernel();
-            if (initrdFile == null) initrdFile = img.initrd();
-            firmware = img.firmware();
-            cmdline = (img.cmdline() + " " + append).strip();
-        }
-        byte[] kernelBytes = read(kernelFile, "--kernel");
-        byte[] initrdBytes = initrdFile == null ? null : read(initrdFile, "--initrd");
-        String name = kernelFile.toString();
-        return switch (bios) {
-            case "builtin" -> new Boot(Boot.Bios.BUILTIN, null, null, kernelBytes, name, initrdBytes, cmdline);
-            case "none" -> new Boot(Boot.Bios.NONE, null, null, kernelBytes, name, initrdBytes, cmdline);
-            default -> {
-                Path fw = bios.equals("opensbi") && image != null ? firmware : Path.of(bios);
-                if (fw == null) throw new Main.UsageError("image " + image + " has no OpenSBI firmware; pull it again");
-                yield new Boot(Boot.Bios.FILE, read(fw, "--bios"), fw.toString(), kernelBytes, name, initrdBytes,
-                        cmdline);
-            }
-        };
-    }
-
-    private static byte[] read(Path file, String option) throws IOException {
-        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw new Main.UsageError(option + " " + file + ": no such readable file");
-        }
-        return Files.readAllBytes(file);
     }
 }

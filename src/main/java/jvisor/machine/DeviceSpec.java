@@ -27,6 +27,17 @@ public record DeviceSpec(Kind kind, String value) {
     /** A virtio console (hvc0) on the machine's console: {@code --console virtio}. */
     public static DeviceSpec console() { return new DeviceSpec(Kind.CONSOLE, "virtio"); }
 
+    /** The devices of {@code jvisor run}'s options in slot order: disks, then nets, shares and the rng. */
+    public static java.util.List<DeviceSpec> of(java.util.List<String> disks, java.util.List<String> nets,
+                                                java.util.List<String> shares, boolean rng) {
+        java.util.List<DeviceSpec> list = new java.util.ArrayList<>();
+        for (String d : disks) list.add(disk(d));
+        for (String n : nets) list.add(net(n));
+        for (String s : shares) list.add(share(s));
+        if (rng) list.add(rng());
+        return list;
+    }
+
     /** The host path a disk or share names (the value's first part), or null for other kinds. */
     public java.nio.file.Path path() {
         if (kind != Kind.DISK && kind != Kind.SHARE) return null;

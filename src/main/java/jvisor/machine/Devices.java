@@ -63,6 +63,30 @@ public final class Devices {
         return list;
     }
 
+    /**
+     * Checks the specs' syntax, and that the disk files and shared directories exist, without
+     * opening anything (for definitions that are stored now and booted later).
+     */
+    public static void check(List<DeviceSpec> specs) {
+        if (specs.size() > VirtMap.VIRTIO_SLOTS) {
+            throw new IllegalArgumentException("at most " + VirtMap.VIRTIO_SLOTS + " virtio devices fit on the board");
+        }
+        for (DeviceSpec spec : specs) {
+            switch (spec.kind()) {
+                case DISK -> {
+                    Path p = DiskSpec.parse(spec.value()).path();
+                    if (!Files.isRegularFile(p)) throw new IllegalArgumentException("--disk " + p + ": no such image file");
+                }
+                case NET -> NetSpec.parse(spec.value());
+                case SHARE -> {
+                    Path p = ShareSpec.parse(spec.value()).dir();
+                    if (!Files.isDirectory(p)) throw new IllegalArgumentException("--share " + p + ": no such directory");
+                }
+                case RNG, CONSOLE -> { }
+            }
+        }
+    }
+
     private static VirtioDevice disk(String value, Path overlay) throws IOException {
         DiskSpec spec = DiskSpec.parse(value);
         Disk disk = spec.open(overlay);

@@ -92,8 +92,12 @@ final class HartThreads {
      * have retired on it (false).
      */
     boolean runBootHart(long maxInstructions) {
+        threads[0] = Thread.currentThread();
         return lifecycle(0, maxInstructions);
     }
+
+    /** The thread that runs hart {@code id}, or null before it started (for CPU-time statistics). */
+    synchronized Thread thread(int id) { return threads[id]; }
 
     /** Stops every hart and wakes the stopped ones so their threads end. */
     synchronized void finish() {
@@ -104,7 +108,8 @@ final class HartThreads {
 
     /** Waits (bounded) for the secondary threads to end; rethrows a crash of one of them. */
     void join() {
-        for (Thread t : threads) {
+        for (int i = 1; i < threads.length; i++) {
+            Thread t = threads[i];
             if (t == null) continue;
             try {
                 t.join(1000);

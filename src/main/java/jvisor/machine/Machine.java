@@ -122,6 +122,9 @@ public final class Machine implements AutoCloseable {
 
     /** The virtio device in {@code slot}. */
     public VirtioDevice device(int slot) { return virtio.get(slot).device(); }
+
+    /** The host thread running hart {@code i}, or null if it has not started (for per-hart CPU time). */
+    public Thread hartThread(int i) { return threads.thread(i); }
     public byte[] deviceTreeBlob() { return dtb.clone(); }
 
     /**
@@ -155,6 +158,12 @@ public final class Machine implements AutoCloseable {
 
     /** Sends what {@link #typed} receives to {@code target} rather than the UART (--console virtio). */
     public void routeConsoleInput(java.util.function.IntConsumer target) { keyboard = target; }
+
+    /** The virtio devices in slot order (their owner closes them when the machine is done). */
+    public List<VirtioDevice> devices() { return virtio.stream().map(VirtioMmio::device).toList(); }
+
+    /** How each virtio device was asked for, in slot order (null for one attached without a spec). */
+    public List<DeviceSpec> deviceSpecs() { return java.util.Collections.unmodifiableList(new ArrayList<>(specs)); }
 
     /** A byte typed on the console; callable from any thread. */
     public void typed(byte b) {

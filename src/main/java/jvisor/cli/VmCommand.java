@@ -1,0 +1,218 @@
+package jvisor.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jvisor.host.ByteSize;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code jvisor vm ...}: the daemon's VMs by name, through its REST API only (like virsh over
+ * libvirtd). Tables for people; {@code --json} prints the API's answers for scripts.
+ */
+@Command(name = "vm", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Manage the VMs of a running 'jvisor serve' daemon through its REST API."},
+        subcommands = {VmConsole.class})
+final class VmCommand {
+    @Option(names = "--host", paramLabel = "URL", scope = ScopeType.INHERIT,
+            description = "The daemon's API (default: $JVISOR_HOST, else the address in the state directory, else http://127.0.0.1:7407).")
+    String host;
+
+    @Option(names = "--state", paramLabel = "DIR", scope = ScopeType.INHERIT,
+            description = "The daemon's state directory, for its address and token (default: $XDG_DATA_HOME/jvisor).")
+    Path state;
+
+    @Option(names = "--token-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "File holding the API token (default: STATE/token).")
+    Path tokenFile;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print the API's JSON answers (for scripts).")
+    boolean json;
+
+    private final PrintStream out = System.out;
+
+    ApiClient client() { return ApiClient.locate(host, tokenFile, state, System.getenv()); }
+
+    @Command(name = "list", description = "List the VMs: name, state, harts, memory, what they boot.")
+    int list() {
+        JsonNode vms = client().call("GET", "/vms", null);
+        if (json) return print(vms);
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"NAME", "STATE", "CPUS", "MEMORY", "BOOT", "REASON"});
+        for (JsonNode vm : vms) {
+            JsonNode d = vm.get("definition");
+            String boot = d.hasNonNull("image") ? d.get("image").asText() : Path.of(d.path("kernel").asText()).getFileName().toString();
+            rows.add(new String[] {vm.get("name").asText(), vm.get("state").asText(), d.path("cpus").asText(),
+                    d.path("memory").asText(), boot, vm.path("reason").asText("")});
+        }
+        Table.print(out, rows);
+        return 0;
+    }
+
+    /** The options of {@code define} and {@code create}: those of {@code jvisor run}. */
+    static final class Definition {
+        @Parameters(index = "0", paramLabel = "NAME", description = "The VM's name.")
+        String name;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "IMAGE", description = "Catalog image to boot (debian), or give --kernel.")
+        String image;
+
+        @Option(names = "--kernel", paramLabel = "FILE", description = "Linux Image or ELF kernel.")
+        Path kernel;
+
+        @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk.")
+        Path initrd;
+
+        @Option(names = "--append", paramLabel = "CMDLINE", description = "Kernel command line (with IMAGE, added to the image's).")
+        String append;
+
+        @Option(names = "--bios", paramLabel = "builtin|none|opensbi|FILE", description = "Firmware, as for 'jvisor run' (default: builtin).")
+        String bios;
+
+        @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Guest RAM, e.g. 512M (default) or 2G.")
+        String memory;
+
+        @Option(names = "--cpus", paramLabel = "N", description = "Number of harts, 1 to 32 (default: 1).")
+        Integer cpus;
+
+        @Option(names = "--jit", paramLabel = "on|off|eager", description = "How guest code runs (default: on).")
+        String jit;
+
+        @Mixin DeviceOptions devices;
+
+        /** The API's definition: files made absolute here, since the daemon has another working directory. */
+        Map<String, Object> body() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", name);
+            m.put("image", image);
+            m.put("kernel", abs(kernel));
+            m.put("initrd", abs(initrd));
+            m.put("append", append);
+            m.put("bios", bios == null || List.of("builtin", "none", "opensbi").contains(bios) ? bios : abs(Path.of(bios)));
+            m.put("memory", memory);
+            m.put("cpus", cpus);
+            m.put("jit", jit);
+            m.put("disks", devices.disks.stream().map(Definition::absFirst).toList());
+            m.put("nets", devices.nets);
+            m.put("shares", devices.shares.stream().map(Definition::absFirst).toList());
+            m.put("rng", devices.rng);
+            m.values().removeIf(v -> v == null);
+            return m;
+        }
+
+        private static String abs(Path p) { return p == null ? null : p.toAbsolutePath().normalize().toString(); }
+
+        /** {@code FILE,opts} with FILE made absolute. */
+        private static String absFirst(String value) {
+            int comma = value.indexOf(',');
+            String file = comma < 0 ? value : value.substring(0, comma);
+            return file.isEmpty() ? value : abs(Path.of(file)) + (comma < 0 ? "" : value.substring(comma));
+        }
+    }
+
+    @Command(name = "define", description = "Define a VM with the options of 'jvisor run' (it stays stopped).")
+    int define(@Mixin Definition d) {
+        return show(client().call("POST", "/vms", d.body()));
+    }
+
+    @Command(name = "create", description = "Define a VM and start it.")
+    int create(@Mixin Definition d) {
+        return show(client().call("POST", "/vms?start=true", d.body()));
+    }
+
+    @Command(name = "start", description = "Boot VMs that are defined, stopped or crashed.")
+    int start(@Parameters(paramLabel = "NAME", arity = "1..*") List<String> names) { return each(names, "start"); }
+
+    @Command(name = "stop", description = "Power VMs off (a saved VM: discard its saved state).")
+    int stop(@Parameters(paramLabel = "NAME", arity = "1..*") List<String> names) { return each(names, "stop"); }
+
+    @Command(name = "reboot", description = "Reset running VMs.")
+    int reboot(@Parameters(paramLabel = "NAME", arity = "1..*") List<String> names) { return each(names, "reboot"); }
+
+    @Command(name = "pause", description = "Pause running VMs.")
+    int pause(@Parameters(paramLabel = "NAME", arity = "1..*") List<String> names) { return each(names, "pause"); }
+
+    @Command(name = "resume", description = "Resume paused VMs.")
+    int resume(@Parameters(paramLabel = "NAME", arity = "1..*") List<String> names) { return each(names, "resume"); }
+
+    @Command(name = "save", description = "Save a running or paused VM to a snapshot file; it becomes 'saved'.")
+    int save(@Parameters(paramLabel = "NAME") String name,
+             @Option(names = "--file", paramLabel = "FILE", description = "Where (default: in the daemon's state directory).") Path file) {
+        return show(client().call("POST", "/vms/" + name + "/save", fileBody(file)));
+    }
+
+    @Command(name = "restore", description = "Continue a saved VM (or, with --file, any stopped VM from a snapshot file).")
+    int restore(@Parameters(paramLabel = "NAME") String name,
+                @Option(names = "--file", paramLabel = "FILE", description = "A snapshot file to continue from.") Path file) {
+        return show(client().call("POST", "/vms/" + name + "/restore", fileBody(file)));
+    }
+
+    private static Map<String, String> fileBody(Path file) {
+        return file == null ? null : Map.of("file", file.toAbsolutePath().normalize().toString());
+    }
+
+    @Command(name = "rm", description = "Delete VMs that are not running (with their saved state and logs).")
+    int rm(@Parameters(paramLabel = "NAME", arity = "1..*") List<String> names) {
+        ApiClient c = client();
+        for (String n : names) {
+            c.call("DELETE", "/vms/" + n, null);
+            if (!json) out.println(n + ": deleted");
+        }
+        return 0;
+    }
+
+    @Command(name = "stats", description = "Uptime, instructions, MIPS, CPU time per hart, JIT coverage, memory.")
+    int stats(@Parameters(paramLabel = "NAME") String name) {
+        JsonNode s = client().call("GET", "/vms/" + name + "/stats", null);
+        if (json) return print(s);
+        List<String[]> rows = new ArrayList<>();
+        s.properties().forEach(e -> rows.add(new String[] {e.getKey(), e.getValue().isArray() || e.getValue().isObject()
+                ? e.getValue().toString() : e.getValue().asText()}));
+        rows.replaceAll(r -> r[0].endsWith("Bytes") ? new String[] {r[0], ByteSize.format(Long.parseLong(r[1]))} : r);
+        Table.print(out, rows);
+        return 0;
+    }
+
+    @Command(name = "logs", description = "Print a VM's log (console output and the host's notes).")
+    int logs(@Parameters(paramLabel = "NAME") String name,
+             @Option(names = {"-f", "--follow"}, description = "Keep printing the console output as it comes.") boolean follow)
+            throws IOException {
+        try (InputStream in = client().stream("/vms/" + name + "/logs" + (follow ? "?follow=true" : ""))) {
+            byte[] buf = new byte[8192];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                out.write(buf, 0, n);
+                out.flush();
+            }
+        }
+        return 0;
+    }
+
+    private int each(List<String> names, String verb) {
+        ApiClient c = client();
+        for (String n : names) show(c.call("POST", "/vms/" + n + "/" + verb, null));
+        return 0;
+    }
+
+    /** One VM's answer: "NAME: STATE" (and the reason), or its JSON. */
+    private int show(JsonNode vm) {
+        if (json) return print(vm);
+        out.println(vm.get("name").asText() + ": " + vm.get("state").asText()
+                + (vm.hasNonNull("reason") ? " (" + vm.get("reason").asText() + ")" : ""));
+        return 0;
+    }
+
+    private int print(JsonNode node) {
+        out.println(ApiClient.json(node));
+        return 0;
+    }
+}

@@ -1,0 +1,205 @@
+package jvisor.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import jvisor.api.ApiServer;
+import jvisor.host.Host;
+import jvisor.host.Json;
+import jvisor.host.StateDir;
+
+/**
+ * The host daemon for tests, in this JVM (or a client of one in another process): the REST API
+ * on a free loopback port over a state directory, and real HTTP and WebSocket clients for it.
+ */
+public final class Daemon implements AutoCloseable {
+    private final Host host;
+    private final ApiServer api;
+    private final URI uri;
+    private final String token;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    /** Starts a daemon on {@code state} with {@code maxMemory} bytes of guest RAM to give out. */
+    public static Daemon start(Path state, long maxMemory) throws IOException {
+        StateDir dir = new StateDir(state);
+        String token = dir.token();
+        Host host = Host.open(dir, maxMemory, name -> { throw new IOException("no catalog images in tests"); });
+        ApiServer api = ApiServer.start(host, token, new InetSocketAddress("127.0.0.1", 0));
+        return new Daemon(host, api, api.uri(), token);
+    }
+
+    /** A client of a daemon running elsewhere (another process). */
+    public static Daemon client(URI uri, String token) { return new Daemon(null, null, uri, token); }
+
+    private Daemon(Host host, ApiServer api, URI uri, String token) {
+        this.host = host;
+        this.api = api;
+        this.uri = uri;
+        this.token = token;
+    }
+
+    public Host host() { return host; }
+    public URI uri() { return uri; }
+    public String token() { return token; }
+
+    /** An HTTP answer: status, body text, and the body as JSON (null if it is not JSON). */
+    public record Answer(int status, String text, JsonNode json) {
+        public String error() { return json == null ? null : json.path("error").asText(null); }
+    }
+
+    /** {@code method} on /api/v1{@code path} with the token and an optional JSON (or raw String) body. */
+    public Answer call(String method, String path, Object body) { return call(method, path, body, "Bearer " + token); }
+
+    public Answer call(String method, String path, Object body, String authorization) {
+        try {
+            String text = body == null ? null : body instanceof String s ? s : Json.MAPPER.writeValueAsString(body);
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri + ApiServer.BASE + path))
+                    .timeout(Duration.ofMinutes(2))
+                    .method(method, text == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(text))
+                    .header("Content-Type", "application/json");
+            if (authorization != null) b.header("Authorization", authorization);
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json = null;
+            try {
+                json = r.body().isEmpty() ? null : Json.MAPPER.readTree(r.body());
+            } catch (IOException e) {
+                // not JSON (logs)
+            }
+            return new Answer(r.statusCode(), r.body(), json);
+        } catch (IOException e) {
+            throw new AssertionError(method + " " + path + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Like {@link #call}, failing the test unless the status is {@code expect}. */
+    public JsonNode ok(int expect, String method, String path, Object body) {
+        Answer a = call(method, path, body);
+        if (a.status != expect) throw new AssertionError(method + " " + path + ": " + a.status + " " + a.text);
+        return a.json;
+    }
+
+    /** A definition of the Linux test guest (1 hart, 128 MiB unless given). */
+    public static Map<String, Object> testGuest(String name) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("name", name);
+        d.put("kernel", LinuxGuest.dir().resolve("vmlinux").toString());
+        d.put("initrd", LinuxGuest.dir().resolve("initrd.gz").toString());
+        d.put("append", "console=ttyS0 quiet jvisor.modules=virtio_mmio");
+        d.put("memory", "128M");
+        return d;
+    }
+
+    /** Opens VM {@code name}'s console WebSocket. */
+    public Console console(String name) {
+        Console c = new Console();
+        c.ws = http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                .buildAsync(URI.create(uri.toString().replaceFirst("^http", "ws") + ApiServer.BASE + "/vms/" + name + "/console"), c)
+                .join();
+        return c;
+    }
+
+    /** A console viewer: collects output and drives the guest's shell like {@link LinuxGuest#sh}. */
+    public static final class Console implements WebSocket.Listener, AutoCloseable {
+        private static final AtomicInteger MARKERS = new AtomicInteger();
+        private final StringBuilder text = new StringBuilder();
+        private WebSocket ws;
+        private volatile boolean closed;
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
+            byte[] b = new byte[data.remaining()];
+            data.get(b);
+            synchronized (this) {
+                text.append(new String(b, StandardCharsets.ISO_8859_1));
+                notifyAll();
+            }
+            w.request(1);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket w, int status, String reason) {
+            synchronized (this) {
+                closed = true;
+                notifyAll();
+            }
+            return null;
+        }
+
+        public synchronized String text() { return text.toString(); }
+
+        public void type(String s) {
+            ws.sendBinary(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), true).join();
+        }
+
+        /** Waits for {@code p} in the output from {@code from} on; returns the match. */
+        public synchronized Matcher await(Pattern p, int from, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                Matcher m = p.matcher(text);
+                if (m.find(Math.min(from, text.length()))) return m;
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closed) {
+                    String t = text.toString();
+                    throw new AssertionError((closed ? "console closed" : "timed out") + " waiting for /" + p + "/:\n"
+                            + t.substring(Math.max(0, t.length() - 2000)));
+                }
+                try {
+                    wait(Math.min(left / 1_000_000 + 1, 200));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+            }
+        }
+
+        /** Waits for the test guest's shell. */
+        public void awaitReady(Duration timeout) {
+            await(Pattern.compile("^" + LinuxGuest.READY + "\\r?\\n", Pattern.MULTILINE), 0, timeout);
+        }
+
+        /** Types a command and returns what it printed (fails unless it exits with 0). */
+        public String ok(String command, Duration timeout) {
+            int n = MARKERS.incrementAndGet();
+            int from;
+            synchronized (this) { from = text.length(); }
+            type("echo \"@@BE\"\"GIN" + n + "\"; " + command + "; echo \"@@EN\"\"D" + n + " $?\"\n");
+            Matcher begin = await(Pattern.compile("@@BEGIN" + n + "\r?\n"), from, timeout);
+            Matcher end = await(Pattern.compile("@@END" + n + " (\\d+)"), begin.end(), timeout);
+            String out = text().substring(begin.end(), end.start()).replace("\r", "");
+            if (!end.group(1).equals("0")) throw new AssertionError("'" + command + "' exited with " + end.group(1) + ":\n" + out);
+            return out;
+        }
+
+        @Override
+        public void close() {
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").exceptionally(t -> null).join();
+        }
+    }
+
+    /** Stops the API and the host: every running VM is saved (the managed save). */
+    @Override
+    public void close() throws IOException {
+        if (api != null) api.close();
+        if (host != null) host.close();
+    }
+}
