@@ -14,22 +14,23 @@ import console as c
 ANSWER = re.compile(rb'R4\r?\n')  # what `echo R$((2+2))` prints (the command itself echoes as R$((2+2)))
 
 
-def monitor(path, command):
-    """Sends one command to QEMU's human monitor on a unix socket and returns what it answered."""
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.settimeout(10)
-    out = b''
-    def until_prompt():
-        nonlocal out
+class Monitor:
+    """QEMU's human monitor on a unix socket: one connection, a command at a time."""
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.s.settimeout(10)
+        self._until_prompt()
+
+    def _until_prompt(self):
+        out = b''
         while not out.endswith(b'(qemu) '):
-            out += s.recv(65536)
-    until_prompt()
-    out = b''
-    s.sendall(command.encode() + b'\n')
-    until_prompt()
-    s.close()
-    return out.decode(errors='replace')
+            out += self.s.recv(65536)
+        return out.decode(errors='replace')
+
+    def __call__(self, command):
+        self.s.sendall(command.encode() + b'\n')
+        return self._until_prompt()
 
 
 def restore_answer(argv, log):
@@ -83,11 +84,12 @@ def main():
         m = re.search(rb'saved to .* \(([0-9.]+) MB in ([0-9.]+) s\)', g.out)
         save = float(m.group(2))
     else:
-        monitor(mon, 'migrate_set_parameter max-bandwidth 100G')
+        monitor = Monitor(mon)
+        monitor('migrate_set_parameter max-bandwidth 100G')
         t = time.time()
-        monitor(mon, f'migrate "exec:cat > {snap}"')
-        while 'Migration status: completed' not in monitor(mon, 'info migrate'):
-            time.sleep(0.005)
+        monitor(f'migrate "exec:cat > {snap}"')
+        while 'Migration status: completed' not in monitor('info migrate'):
+            time.sleep(0.002)
         save = time.time() - t
         g.kill()
     size = os.path.getsize(snap)
