@@ -63,7 +63,9 @@ public final class Machine implements AutoCloseable {
     private Boot.Bios bios = Boot.Bios.NONE;
     private String cmdline = "";
     private long tohost = -1, fromhost = -1;
+    /** Guarded by {@link #pauseLock}, not by this: a hart powering off takes this while a pause waits for it. */
     private boolean paused;
+    private final Object pauseLock = new Object();
     /** Set for a machine rebuilt from a state stream: it opened its devices, so it closes them. */
     private boolean ownsDevices;
 
@@ -378,24 +380,30 @@ public final class Machine implements AutoCloseable {
      * stopped), every device between requests, and guest time. Returns once all have stopped.
      * Callable from any thread but a hart's.
      */
-    public synchronized void pause() {
-        if (paused) return;
-        threads.pause();
-        for (VirtioMmio v : virtio) v.pause();
-        clock.freeze();
-        paused = true;
+    public void pause() {
+        synchronized (pauseLock) {
+            if (paused) return;
+            threads.pause();
+            for (VirtioMmio v : virtio) v.pause();
+            clock.freeze();
+            paused = true;
+        }
     }
 
     /** Lets a paused guest go on: its clock continues from where it stopped. */
-    public synchronized void resume() {
-        if (!paused) return;
-        clock.thaw();
-        for (VirtioMmio v : virtio) v.resume();
-        threads.resume();
-        paused = false;
+    public void resume() {
+        synchronized (pauseLock) {
+            if (!paused) return;
+            clock.thaw();
+            for (VirtioMmio v : virtio) v.resume();
+            threads.resume();
+            paused = false;
+        }
     }
 
-    public synchronized boolean paused() { return paused; }
+    public boolean paused() {
+        synchronized (pauseLock) { return paused; }
+    }
 
     /** What the state stream's "machine" section says of this machine; throws if it cannot be saved. */
     synchronized MachineState.Config stateConfig() {
@@ -415,13 +423,13 @@ public final class Machine implements AutoCloseable {
 
     /** Makes what every device completed durable (disks), so a snapshot and its disks agree. */
     synchronized void flushDevices() throws IOException {
-        if (!paused) throw new IllegalStateException("pause the machine before saving it");
+        if (!paused()) throw new IllegalStateException("pause the machine before saving it");
         for (VirtioMmio v : virtio) v.device().flush();
     }
 
     /** Writes every hart's and device's state (not RAM); the machine must be paused. */
     synchronized void saveState(StateStreamWriter out) throws IOException {
-        if (!paused) throw new IllegalStateException("pause the machine before saving it");
+        if (!paused()) throw new IllegalStateException("pause the machine before saving it");
         out.section("clock", 1, new jvisor.state.StateWriter().i64(clock.now()));
         for (Hart h : harts) {
             jvisor.state.StateWriter w = new jvisor.state.StateWriter();

@@ -238,10 +238,10 @@ public final class GuestRam implements AutoCloseable {
         }
         // Most pages in use show data in their first word; only the rest need a full look. (This
         // runs once per save in a process that may never have run it: cheap steps matter.)
-        java.nio.ByteBuffer words = mem.asByteBuffer();
+        java.nio.ByteBuffer words = size <= Integer.MAX_VALUE ? mem.asByteBuffer() : null; // a view needs an int index
         for (int p = used.nextSetBit(0); p >= 0; p = used.nextSetBit(p + 1)) {
             long off = (long) p << PAGE_SHIFT;
-            if (off <= Integer.MAX_VALUE - PAGE_SIZE && words.getLong((int) off) != 0) continue;
+            if (words != null && words.getLong((int) off) != 0) continue;
             if (MemorySegment.mismatch(mem, off, off + PAGE_SIZE, ZERO_PAGE, 0, PAGE_SIZE) == -1) used.clear(p);
         }
         return used;
