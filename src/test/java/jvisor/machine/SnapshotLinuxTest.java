@@ -43,6 +43,16 @@ class SnapshotLinuxTest {
         return s;
     }
 
+    /**
+     * Saves {@code g} and checks that the work the test means to interrupt had not finished:
+     * {@code done} must not be on the console yet (a faster host needs a longer computation).
+     */
+    private static void saveMidRun(LinuxGuest g, Path file, String done) throws Exception {
+        g.save(file);
+        assertFalse(g.console().contains(done), "the guest finished ('" + done + "') before it was saved;"
+                + " the test needs a longer computation on this host");
+    }
+
     private static double uptime(LinuxGuest g) {
         return Double.parseDouble(g.ok("cut -d' ' -f1 /proc/uptime").strip());
     }
@@ -55,7 +65,7 @@ class SnapshotLinuxTest {
             before = uptime(g);
             g.type(loop(ROUNDS) + "\n");
             Thread.sleep(1500);
-            g.save(snap);
+            saveMidRun(g, snap, "sum " + expected(ROUNDS));
         }
         try (LinuxGuest r = LinuxGuest.restoreProcess(snap)) {
             r.await("sum " + expected(ROUNDS), LONG);
@@ -70,13 +80,14 @@ class SnapshotLinuxTest {
         Path share = Files.createDirectories(dir.resolve("share"));
         compileAtomics(share.resolve("atomics"));
         Path snap = dir.resolve("smp.jvs");
-        int rounds = 400_000;
+        int rounds = 3_000_000;
         try (LinuxGuest g = LinuxGuest.bootSaveable(256L << 20, 4, List.of("9p", "9pnet_virtio"),
                 List.of(DeviceSpec.share(share + ",tag=host")), BOOT)) {
             g.ok("mount -t 9p -o trans=virtio,version=9p2000.L host /mnt");
             g.type("/mnt/atomics " + rounds + "\n");
-            Thread.sleep(2000);
-            g.save(snap);
+            g.await("counting", LONG);
+            Thread.sleep(500);
+            saveMidRun(g, snap, "totals");
         }
         try (LinuxGuest r = LinuxGuest.restoreProcess(snap)) {
             r.await("totals " + 4L * rounds + " " + 4L * rounds, LONG);
@@ -104,7 +115,7 @@ class SnapshotLinuxTest {
         Path snap = dir.resolve("io.jvs");
         String writer = "for n in 1 2 3 4 5 6 7 8; do dd if=/dev/urandom of=/tmp/f$n bs=64k count=16 2>/dev/null;"
                 + " cp /tmp/f$n /disk/f$n; cp /tmp/f$n /share/f$n; md5sum /tmp/f$n | cut -d' ' -f1 > /disk/f$n.md5;"
-                + " cp /disk/f$n.md5 /share/f$n.md5; rm /tmp/f$n; done; sync; echo writer-done";
+                + " cp /disk/f$n.md5 /share/f$n.md5; rm /tmp/f$n; done; sync; echo \"writer-\"\"done\"";
         try (LinuxGuest g = LinuxGuest.bootSaveable(384L << 20, 1,
                 List.of("virtio_blk", "crc32c_generic", "ext4", "9p", "9pnet_virtio"),
                 List.of(DeviceSpec.disk(raw.toString()), DeviceSpec.share(share + ",tag=host")), BOOT)) {
@@ -112,7 +123,7 @@ class SnapshotLinuxTest {
                     + " && mount -t 9p -o trans=virtio,version=9p2000.L host /share");
             g.type(writer + "\n");
             Thread.sleep(1500);
-            g.save(snap);
+            saveMidRun(g, snap, "writer-done");
         }
         try (LinuxGuest r = LinuxGuest.restoreProcess(snap)) {
             r.await("writer-done", LONG);

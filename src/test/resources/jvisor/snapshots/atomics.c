@@ -22,6 +22,8 @@ int main(int argc, char **argv) {
     rounds = argc > 1 ? atol(argv[1]) : 1000000;
     pthread_t t[4];
     for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, count, NULL);
+    printf("counting\n");
+    fflush(stdout);
     for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
     printf("totals %ld %ld\n", amo, cas);
     return 0;
