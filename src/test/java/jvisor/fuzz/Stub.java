@@ -1,0 +1,65 @@
+package jvisor.fuzz;
+
+/**
+ * jvisor's M-mode side of a run (at STUB, never run by QEMU): enables the FPU, installs the trap
+ * handler, and enters the program at CODE, in M-mode or in U-mode under Sv39 (the page tables come
+ * from {@link JvisorRun}). The handler powers off through the SiFive test device: with status 0
+ * on the epilogue's ecall, with 0x100 + mcause on any other trap.
+ */
+final class Stub {
+    private Stub() {}
+
+    static final long HANDLER = Program.STUB + 0x100;
+    private static final int T0 = 5, T1 = 6, T2 = 7;
+    private static final int MSTATUS = 0x300, MTVEC = 0x305, MEPC = 0x341, MCAUSE = 0x342, SATP = 0x180;
+
+    static Code build(boolean user) {
+        Code c = new Code(Program.STUB);
+        c.emit32(Rv.u(Rv.AUIPC, T0, 0), "auipc t0, 0");
+        c.emit32(Rv.addi(T0, T0, (int) (HANDLER - Program.STUB)), "addi t0, t0, handler");
+        c.emit32(csr(1, 0, MTVEC, T0), "csrw mtvec, t0");
+        c.emit32(Rv.u(Rv.LUI, T0, 6), "lui t0, 6");
+        c.emit32(csr(2, 0, MSTATUS, T0), "csrs mstatus, t0 (FS = dirty)");
+        if (user) {
+            c.emit32(Rv.addi(T0, 0, 3), "li t0, 3");
+            c.emit32(Rv.i(Rv.OP_IMM, 1, T0, T0, 11), "slli t0, t0, 11");
+            c.emit32(csr(3, 0, MSTATUS, T0), "csrc mstatus, t0 (MPP = U)");
+            c.emit32(Rv.addi(T0, 0, 8), "li t0, 8");
+            c.emit32(Rv.i(Rv.OP_IMM, 1, T0, T0, 60), "slli t0, t0, 60 (Sv39)");
+            long ppn = Program.PAGE_TABLES >>> 12;
+            c.emit32(Rv.u(Rv.LUI, T1, (int) (ppn >>> 12)), "lui t1, ppn >> 12");
+            c.emit32(Rv.addi(T1, T1, (int) (ppn & 0xfff)), "addi t1, t1, ppn & 0xfff");
+            c.emit32(Rv.r(Rv.OP, 6, 0, T0, T0, T1), "or t0, t0, t1");
+            c.emit32(csr(1, 0, SATP, T0), "csrw satp, t0");
+            long at = c.pc();
+            c.emit32(Rv.u(Rv.AUIPC, T0, (int) (Program.CODE - Program.STUB) >> 12), "auipc t0, CODE >> 12");
+            c.emit32(Rv.addi(T0, T0, (int) (Program.STUB - at)), "addi t0, t0, -pc");
+            c.emit32(csr(1, 0, MEPC, T0), "csrw mepc, t0");
+            c.emit32(0x30200073, "mret");
+        } else {
+            c.emit32(Rv.jal(0, (int) (Program.CODE - c.pc())), "j CODE");
+        }
+        while (c.pc() < HANDLER) c.emit32(0, ".word 0");
+        c.emit32(csr(2, T0, MCAUSE, 0), "csrr t0, mcause");
+        c.emit32(Rv.addi(T1, 0, 8), "li t1, 8");
+        c.emit32(Rv.b(0, T0, T1, 4 * 9), "beq t0, t1, pass");
+        c.emit32(Rv.addi(T1, 0, 11), "li t1, 11");
+        c.emit32(Rv.b(0, T0, T1, 4 * 7), "beq t0, t1, pass");
+        c.emit32(Rv.addi(T0, T0, 0x100), "addi t0, t0, 0x100");
+        c.emit32(Rv.i(Rv.OP_IMM, 1, T0, T0, 16), "slli t0, t0, 16");
+        c.emit32(Rv.u(Rv.LUI, T2, 3), "lui t2, 3");
+        c.emit32(Rv.addi(T2, T2, 0x333), "addi t2, t2, 0x333");
+        c.emit32(Rv.r(Rv.OP, 6, 0, T0, T0, T2), "or t0, t0, t2 (fail)");
+        c.emit32(Rv.jal(0, 4 * 3), "j write");
+        // pass:
+        c.emit32(Rv.u(Rv.LUI, T0, 5), "lui t0, 5");
+        c.emit32(Rv.addi(T0, T0, 0x555), "addi t0, t0, 0x555 (pass)");
+        // write:
+        c.emit32(Rv.u(Rv.LUI, T1, 0x100), "lui t1, 0x100 (test device)");
+        c.emit32(Rv.s(Rv.STORE, 2, T1, T0, 0), "sw t0, 0(t1)");
+        c.emit32(Rv.jal(0, 0), "j .");
+        return c;
+    }
+
+    private static int csr(int f3, int rd, int csr, int rs1) { return Rv.i(Rv.SYSTEM, f3, rd, rs1, csr); }
+}
