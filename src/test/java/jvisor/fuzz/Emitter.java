@@ -2,7 +2,9 @@ package jvisor.fuzz;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -22,6 +24,14 @@ final class Emitter {
     long multiplier = 1;
     /** Estimated instructions a run executes. */
     long dynamic;
+    /** The last integer or FP register an instruction wrote (-1: none since the last fold). */
+    int lastX = -1, lastF = -1;
+    /**
+     * Swarm testing: every program uses its own random subset and weighting of the choices at
+     * each decision, so the instructions it does use come often enough to meet corner values and
+     * each other.
+     */
+    private final Map<String, int[]> swarm = new HashMap<>();
 
     Emitter(Code code, SplittableRandom rnd) {
         this.code = code;
@@ -38,6 +48,32 @@ final class Emitter {
     void putC(int half, String text) {
         code.emit16(half, text);
         dynamic += multiplier;
+    }
+
+    /** One of {@code n} choices, from this program's subset for {@code family}. */
+    int pick(String family, int n) {
+        int[] enabled = swarm.computeIfAbsent(family + "/" + n, k -> {
+            int[] on = new int[n];
+            int count = 0;
+            for (int i = 0; i < n; i++) if (rnd.nextInt(3) != 0) on[count++] = i;
+            if (count == 0) on[count++] = rnd.nextInt(n);
+            return java.util.Arrays.copyOf(on, count);
+        });
+        return enabled[rnd.nextInt(enabled.length)];
+    }
+
+    /** A choice by {@code weights}, which this program scales by 0, 1, 2 or 4 each. */
+    int weighted(String family, int... weights) {
+        int[] w = swarm.computeIfAbsent(family, k -> {
+            int[] scaled = new int[weights.length];
+            int total = 0;
+            for (int i = 0; i < weights.length; i++) total += scaled[i] = weights[i] * new int[] {0, 1, 2, 4}[rnd.nextInt(4)];
+            return total == 0 ? weights.clone() : scaled;
+        });
+        int total = 0;
+        for (int v : w) total += v;
+        int r = rnd.nextInt(total);
+        for (int i = 0; ; i++) if ((r -= w[i]) < 0) return i;
     }
 
     boolean chance(int percent) { return rnd.nextInt(100) < percent; }
@@ -75,6 +111,8 @@ final class Emitter {
         if (reserved[r]) throw new IllegalStateException("x" + r + " is reserved");
         for (BitSet s : writeSets) s.set(r);
         recent[recentNext++ & 7] = r;
+        lastX = r;
+        lastF = -1;
         return r;
     }
 
@@ -90,6 +128,13 @@ final class Emitter {
     int rsC() { return 8 + rnd.nextInt(8); }
 
     int fr() { return rnd.nextInt(32); }
+
+    /** An FP destination register. */
+    int frd() {
+        lastF = rnd.nextInt(32);
+        lastX = -1;
+        return lastF;
+    }
 
     /** Starts recording the registers written, for a function body. */
     BitSet openWriteSet() {

@@ -20,7 +20,10 @@ final class FpOps {
 
     private static final String[] RM = {"rne", "rtz", "rdn", "rup", "rmm", "?", "?", "dyn"};
 
-    private int rm() { return e.chance(40) ? 7 : e.below(5); }
+    private int rm() {
+        int k = e.pick("rm", 6);
+        return k == 5 ? 7 : k;
+    }
 
     private static int fp(int funct5, int fmt, int rm, int rd, int rs1, int rs2) {
         return Rv.r(Rv.OP_FP, rm, funct5 << 2 | fmt, rd, rs1, rs2);
@@ -29,39 +32,41 @@ final class FpOps {
     private static String sfx(int fmt) { return fmt == 0 ? ".s" : ".d"; }
 
     void any() {
-        int k = e.below(100), fmt = e.below(2);
-        if (k < 25) arith(fmt);
-        else if (k < 40) fma(fmt);
-        else if (k < 45) sqrt(fmt);
-        else if (k < 55) signMinMax(fmt);
-        else if (k < 60) convertFormat(fmt);
-        else if (k < 72) toInteger(fmt);
-        else if (k < 82) fromInteger(fmt);
-        else loadStore(fmt);
+        int fmt = e.pick("fmt", 2);
+        switch (e.weighted("fp", 25, 15, 5, 10, 5, 12, 10, 18)) {
+            case 0 -> arith(fmt);
+            case 1 -> fma(fmt);
+            case 2 -> sqrt(fmt);
+            case 3 -> signMinMax(fmt);
+            case 4 -> convertFormat(fmt);
+            case 5 -> toInteger(fmt);
+            case 6 -> fromInteger(fmt);
+            default -> loadStore(fmt);
+        }
     }
 
     private void arith(int fmt) {
-        int op = e.below(4), rm = rm(), rs1 = e.fr(), rs2 = e.fr(), rd = e.fr();
+        int op = e.pick("arith", 4), rm = rm(), rs1 = e.fr(), rs2 = e.fr(), rd = e.frd();
         e.put(fp(op, fmt, rm, rd, rs1, rs2),
                 new String[] {"fadd", "fsub", "fmul", "fdiv"}[op] + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + f(rs2) + ", " + RM[rm]);
     }
 
     private void fma(int fmt) {
-        int op = e.below(4), rm = rm(), rs1 = e.fr(), rs2 = e.fr(), rs3 = e.fr(), rd = e.fr();
+        int op = e.pick("fma", 4), rm = rm(), rs1 = e.fr(), rs2 = e.fr(), rs3 = e.fr(), rd = e.frd();
         e.put(Rv.r4(0x43 + 4 * op, fmt, rm, rd, rs1, rs2, rs3),
                 new String[] {"fmadd", "fmsub", "fnmsub", "fnmadd"}[op] + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + f(rs2)
                         + ", " + f(rs3) + ", " + RM[rm]);
     }
 
     private void sqrt(int fmt) {
-        int rm = rm(), rs1 = e.fr(), rd = e.fr();
+        int rm = rm(), rs1 = e.fr(), rd = e.frd();
         e.put(fp(0x0b, fmt, rm, rd, rs1, 0), "fsqrt" + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + RM[rm]);
     }
 
     private void signMinMax(int fmt) {
-        int rs1 = e.fr(), rs2 = e.fr(), rd = e.fr();
+        int rs1 = e.fr(), rs2 = e.fr(), rd = e.frd();
         if (e.chance(60)) {
-            int kind = e.below(3);
+            int kind = e.pick("sgnj", 3);
             e.put(fp(0x04, fmt, kind, rd, rs1, rs2), new String[] {"fsgnj", "fsgnjn", "fsgnjx"}[kind] + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + f(rs2));
         } else {
             int kind = e.below(2);
@@ -70,7 +75,7 @@ final class FpOps {
     }
 
     private void convertFormat(int fmt) {
-        int rm = rm(), rs1 = e.fr(), rd = e.fr();
+        int rm = rm(), rs1 = e.fr(), rd = e.frd();
         // fcvt.s.d: fmt S, rs2 = 1 (from D); fcvt.d.s: fmt D, rs2 = 0
         e.put(fp(0x08, fmt, rm, rd, rs1, fmt == 0 ? 1 : 0), (fmt == 0 ? "fcvt.s.d " : "fcvt.d.s ") + f(rd) + ", " + f(rs1) + ", " + RM[rm]);
     }
@@ -80,9 +85,9 @@ final class FpOps {
     /** Results in an integer register: conversions, compares, classify, fmv.x. */
     private void toInteger(int fmt) {
         int rs1 = e.fr(), rs2 = e.fr(), rd = e.rdOrZero();
-        switch (e.below(4)) {
+        switch (e.pick("to-int", 4)) {
             case 0, 1 -> {
-                int t = e.below(4), rm = rm();
+                int t = e.pick("int-type", 4), rm = rm();
                 e.put(fp(0x18, fmt, rm, rd, rs1, t), "fcvt." + INT_TYPES[t] + sfx(fmt) + " " + x(rd) + ", " + f(rs1) + ", " + RM[rm]);
             }
             case 2 -> {
@@ -97,9 +102,9 @@ final class FpOps {
     }
 
     private void fromInteger(int fmt) {
-        int rs1 = e.rs(), rd = e.fr();
+        int rs1 = e.rs(), rd = e.frd();
         if (e.chance(70)) {
-            int t = e.below(4), rm = rm();
+            int t = e.pick("int-type", 4), rm = rm();
             e.put(fp(0x1a, fmt, rm, rd, rs1, t), "fcvt" + sfx(fmt) + "." + INT_TYPES[t] + " " + f(rd) + ", " + x(rs1) + ", " + RM[rm]);
         } else {
             e.put(fp(0x1e, fmt, 0, rd, rs1, 0), (fmt == 0 ? "fmv.w.x " : "fmv.d.x ") + f(rd) + ", " + x(rs1));
@@ -114,7 +119,7 @@ final class FpOps {
             return;
         }
         IntOps.Addr a = ints.address(ints.dataOffset(width, e.chance(40)), false);
-        int r = e.fr();
+        int r = store ? e.fr() : e.frd();
         if (store) {
             e.put(Rv.s(Rv.STORE_FP, f3, a.base(), r, a.imm()), (fmt == 0 ? "fsw " : "fsd ") + f(r) + ", " + a.imm() + "(" + x(a.base()) + ")");
         } else {

@@ -34,6 +34,8 @@ public final class Generator {
      * compiled from it, so only some programs do, and the others run compiled for long.
      */
     private final boolean smc;
+    /** The register {@link #fold} accumulates results in (reserved), or -1. */
+    private final int acc;
 
     /**
      * A function generated earlier: callable where its link register and writes are free. Its
@@ -47,6 +49,9 @@ public final class Generator {
         this.fps = new FpOps(e, ints);
         this.size = size;
         this.smc = e.chance(40);
+        int a = 1 + e.below(31);
+        this.acc = a != 2 && e.chance(75) ? a : -1;
+        if (acc >= 0) e.reserve(acc);
     }
 
     public static Program generate(long seed, Size size) {
@@ -107,22 +112,40 @@ public final class Generator {
     private boolean full() { return e.dynamic >= size.dynamic() || e.code.size() / 4 >= size.instructions(); }
 
     private void item() {
-        int k = e.below(100);
-        if (k < 50) ints.any();
-        else if (k < 75) fps.any();
-        else if (k < 81) forwardBranch();
-        else if (k < 84) forwardJump();
-        else if (k < 87) indirectJump();
-        else if (k < 91 && depth < 3) loop();
-        else if (k < 93 && depth == 0) function();
-        else if (k < 96 || !smc) call();
-        else if (k < 98) selfModify();
-        else patchFunction();
+        switch (e.weighted("item", 50, 25, 6, 3, 3, 4, 2, 4, smc ? 4 : 0)) {
+            case 0 -> { ints.any(); fold(); }
+            case 1 -> { fps.any(); fold(); }
+            case 2 -> forwardBranch();
+            case 3 -> forwardJump();
+            case 4 -> indirectJump();
+            case 5 -> { if (depth < 3) loop(); else simple(); }
+            case 6 -> { if (depth == 0) function(); else call(); }
+            case 7 -> call();
+            default -> { if (e.chance(50)) selfModify(); else patchFunction(); }
+        }
     }
 
     /** A straight-line item: what may sit under a short forward branch. */
     private void simple() {
         if (e.chance(65)) ints.any(); else fps.any();
+        fold();
+    }
+
+    /**
+     * Adds the last result into the accumulator, so that a wrong value reaches the final state
+     * even when a later instruction overwrites its register.
+     */
+    private void fold() {
+        if (acc < 0 || !e.chance(60)) return;
+        int src = e.lastX, f = e.lastF;
+        if (f >= 0) {
+            src = e.rd();
+            e.put(Rv.r(Rv.OP_FP, 0, 0x71, src, f, 0), "fmv.x.d " + x(src) + ", f" + f);
+        }
+        if (src < 0) return;
+        boolean add = e.chance(50);
+        e.put(Rv.r(Rv.OP, add ? 0 : 4, 0, acc, acc, src), (add ? "add " : "xor ") + x(acc) + ", " + x(acc) + ", " + x(src) + " (fold)");
+        e.lastX = e.lastF = -1;
     }
 
     private void forwardBranch() {

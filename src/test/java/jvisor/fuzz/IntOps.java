@@ -25,25 +25,26 @@ final class IntOps {
 
     /** One random straight-line integer instruction or short sequence. */
     void any() {
-        int k = e.below(100);
-        if (k < 22) aluR();
-        else if (k < 40) aluI();
-        else if (k < 44) upper();
-        else if (k < 50) corner();
-        else if (k < 70) loadStore();
-        else if (k < 76) amo();
-        else if (k < 79) lrsc();
-        else if (k < 84) csr();
-        else compressed();
+        switch (e.weighted("int", 22, 18, 4, 6, 20, 6, 3, 5, 16)) {
+            case 0 -> aluR();
+            case 1 -> aluI();
+            case 2 -> upper();
+            case 3 -> corner();
+            case 4 -> loadStore();
+            case 5 -> amo();
+            case 6 -> lrsc();
+            case 7 -> csr();
+            default -> compressed();
+        }
     }
 
     void aluR() {
         if (e.chance(65)) {
-            int i = e.below(R_NAMES.length);
+            int i = e.pick("op", R_NAMES.length);
             int rs1 = e.rs(), rs2 = e.rs(), rd = e.rdOrZero();
             e.put(Rv.r(Rv.OP, R_CODES[i][0], R_CODES[i][1], rd, rs1, rs2), R_NAMES[i] + " " + x(rd) + ", " + x(rs1) + ", " + x(rs2));
         } else {
-            int i = e.below(W_NAMES.length);
+            int i = e.pick("op-32", W_NAMES.length);
             int rs1 = e.rs(), rs2 = e.rs(), rd = e.rdOrZero();
             e.put(Rv.r(Rv.OP_32, W_CODES[i][0], W_CODES[i][1], rd, rs1, rs2), W_NAMES[i] + " " + x(rd) + ", " + x(rs1) + ", " + x(rs2));
         }
@@ -51,23 +52,23 @@ final class IntOps {
 
     /** A safe I-type ALU instruction word (no memory, no jump), for self-modifying code too. */
     int aluIWord(int rd, int rs1, StringBuilder text) {
-        int k = e.below(10);
-        if (k < 6) {
-            int i = e.below(I_NAMES.length), imm = e.imm12();
+        int k = e.weighted("op-imm", 6, 2, 1, 1);
+        if (k == 0) {
+            int i = e.pick("op-imm", I_NAMES.length), imm = e.imm12();
             text.append(I_NAMES[i]).append(' ').append(x(rd)).append(", ").append(x(rs1)).append(", ").append(imm);
             return Rv.i(Rv.OP_IMM, I_F3[i], rd, rs1, imm);
         }
-        if (k < 8) {
-            int sh = e.below(64), kind = e.below(3); // slli, srli, srai
+        if (k == 1) {
+            int sh = e.below(64), kind = e.pick("shift", 3); // slli, srli, srai
             text.append(new String[] {"slli", "srli", "srai"}[kind]).append(' ').append(x(rd)).append(", ").append(x(rs1)).append(", ").append(sh);
             return Rv.i(Rv.OP_IMM, kind == 0 ? 1 : 5, rd, rs1, (kind == 2 ? 0x400 : 0) | sh);
         }
-        if (k == 8) {
+        if (k == 2) {
             int imm = e.imm12();
             text.append("addiw ").append(x(rd)).append(", ").append(x(rs1)).append(", ").append(imm);
             return Rv.i(Rv.OP_IMM_32, 0, rd, rs1, imm);
         }
-        int sh = e.below(32), kind = e.below(3); // slliw, srliw, sraiw
+        int sh = e.below(32), kind = e.pick("shiftw", 3); // slliw, srliw, sraiw
         text.append(new String[] {"slliw", "srliw", "sraiw"}[kind]).append(' ').append(x(rd)).append(", ").append(x(rs1)).append(", ").append(sh);
         return Rv.i(Rv.OP_IMM_32, kind == 0 ? 1 : 5, rd, rs1, (kind == 2 ? 0x400 : 0) | sh);
     }
@@ -156,12 +157,12 @@ final class IntOps {
 
     void loadStore() {
         if (e.chance(55)) {
-            int f3 = e.below(7), width = 1 << (f3 & 3);
+            int f3 = e.pick("load", 7), width = 1 << (f3 & 3);
             Addr a = address(dataOffset(width, e.chance(30)), false);
             int rd = a.base() != 2 && e.chance(15) ? a.base() : e.rdOrZero();
             e.put(Rv.i(Rv.LOAD, f3, rd, a.base(), a.imm()), LOADS[f3] + " " + x(rd) + ", " + a.imm() + "(" + x(a.base()) + ")");
         } else {
-            int f3 = e.below(4), width = 1 << f3;
+            int f3 = e.pick("store", 4), width = 1 << f3;
             Addr a = address(dataOffset(width, e.chance(30)), false);
             int rs2 = e.rs();
             e.put(Rv.s(Rv.STORE, f3, a.base(), rs2, a.imm()), STORES[f3] + " " + x(rs2) + ", " + a.imm() + "(" + x(a.base()) + ")");
@@ -175,7 +176,7 @@ final class IntOps {
 
     void amo() {
         boolean dw = e.chance(50);
-        int width = dw ? 8 : 4, f5 = AMO_F5[e.below(AMO_F5.length)], aqrl = e.below(4);
+        int width = dw ? 8 : 4, f5 = AMO_F5[e.pick("amo", AMO_F5.length)], aqrl = e.below(4);
         Addr a = address(dataOffset(width, true), true);
         int rs2 = e.chance(20) ? a.base() : e.rs();
         int k = e.below(10), rd = k < 2 ? a.base() : k == 2 && !e.isReserved(rs2) ? e.wrote(rs2) : e.rdOrZero();
@@ -221,7 +222,7 @@ final class IntOps {
 
     void csr() {
         int rd = e.chance(20) ? 0 : e.rd();
-        switch (e.below(7)) {
+        switch (e.pick("csr", 7)) {
             case 0 -> { // read
                 int c = 1 + e.below(3);
                 e.put(Rv.i(Rv.SYSTEM, 2, rd, 0, c), "csrrs " + x(rd) + ", " + csrName(c) + ", x0");
@@ -256,7 +257,7 @@ final class IntOps {
     // ---- compressed ----
 
     void compressed() {
-        int k = e.below(19);
+        int k = e.pick("rvc", 19);
         int rdc = k <= 9 ? e.rdC() : 0;
         if (rdc < 0) { aluI(); return; }
         switch (k) {
