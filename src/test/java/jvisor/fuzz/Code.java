@@ -18,6 +18,8 @@ final class Code {
     private final List<Line> lines = new ArrayList<>();
     /** Patches as {offset, size, value}, applied by {@link #toBytes}. */
     private final List<long[]> pending = new ArrayList<>();
+    /** Instructions the minimizer must keep (loop control: without it a run may not end). */
+    private final java.util.Set<Long> kept = new java.util.HashSet<>();
 
     Code(long base) { this.base = base; }
 
@@ -77,6 +79,13 @@ final class Code {
         }
         return out;
     }
+
+    /** Marks the instruction emitted last as one the minimizer keeps. */
+    void keepLast() { kept.add(lines.getLast().addr()); }
+
+    void keep(long addr) { kept.add(addr); }
+
+    boolean kept(long addr) { return kept.contains(addr); }
 
     List<Line> lines() { return lines; }
 

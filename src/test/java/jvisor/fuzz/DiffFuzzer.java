@@ -1,6 +1,7 @@
 package jvisor.fuzz;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,9 +9,10 @@ import java.util.List;
 
 /**
  * Differential fuzzing of one seed: generates the program, runs it on jvisor with the JIT off,
- * eager, tiered and on ({@link JvisorRun.Jit}), and under qemu-riscv64 when it is installed, and compares the final registers,
- * fcsr and data memory. QEMU is the reference for user-level semantics; without it, the
- * interpreter is.
+ * eager, tiered and on ({@link JvisorRun.Jit}), and under qemu-riscv64 when it is installed, and
+ * compares the final registers, fcsr and data memory. QEMU is the reference for user-level
+ * semantics; without it (or for programs reading the counters), the interpreter is. A mismatch is
+ * shrunk ({@link Minimizer}) and reported with the instructions left and the differing state.
  */
 public final class DiffFuzzer {
     /**
@@ -18,6 +20,9 @@ public final class DiffFuzzer {
      * {@code compiledTiered} and {@code compiledOn} how many of them ran compiled in those modes.
      */
     public record Report(long seed, boolean ok, long instructions, long compiledTiered, long compiledOn, String text) {}
+
+    private static final long MAX_INSTRUCTIONS = 50_000_000L;
+    private static final int QEMU_TIMEOUT_SECONDS = 60, MINIMIZER_TRIALS = 600;
 
     private final Path dir;
     private final boolean qemu;
@@ -30,51 +35,84 @@ public final class DiffFuzzer {
 
     public boolean usesQemu() { return qemu; }
 
-    public Report check(long seed, Generator.Size size) throws IOException, InterruptedException {
-        Program p = Generator.generate(seed, size);
-        List<RunResult> runs = run(p, seed);
-        RunResult ref = runs.get(0);
-        List<String> lines = new ArrayList<>();
-        for (RunResult r : runs.subList(1, runs.size())) {
-            if (!r.sameAs(ref)) {
-                lines.add("  " + r.env() + " differs from " + ref.env() + ":");
-                for (String d : r.diff(ref, 12)) lines.add("    " + d);
-            }
+    /** The environments for {@code p}, the reference first; null stands for QEMU. */
+    private List<JvisorRun.Jit> environments(Program p) {
+        List<JvisorRun.Jit> envs = new ArrayList<>();
+        if (qemu && !p.counters) envs.add(null);
+        envs.addAll(List.of(JvisorRun.Jit.values()));
+        return envs;
+    }
+
+    private RunResult run(Program p, JvisorRun.Jit env, long maxInstructions, int qemuTimeout) {
+        if (env != null) {
+            int threshold = 2 + (int) Math.floorMod(p.seed * 0x9e3779b97f4a7c15L >>> 40, 15);
+            return JvisorRun.run(p, env, threshold, maxInstructions);
         }
+        try {
+            return QemuRun.run(p, dir, qemuTimeout);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return RunResult.failed("qemu", "interrupted");
+        }
+    }
+
+    public Report check(long seed, Generator.Size size) throws IOException {
+        Program p = Generator.generate(seed, size);
+        List<JvisorRun.Jit> envs = environments(p);
+        List<RunResult> runs = new ArrayList<>();
+        for (JvisorRun.Jit env : envs) runs.add(run(p, env, MAX_INSTRUCTIONS, QEMU_TIMEOUT_SECONDS));
         long instructions = runs.stream().mapToLong(RunResult::instructions).max().orElse(0);
         long tiered = runs.get(runs.size() - 2).compiled(), on = runs.getLast().compiled();
+
+        RunResult ref = runs.get(0);
+        List<String> lines = new ArrayList<>();
+        JvisorRun.Jit worst = null;
+        for (int i = 1; i < runs.size(); i++) {
+            RunResult r = runs.get(i);
+            if (r.sameAs(ref)) continue;
+            if (worst == null) worst = envs.get(i);
+            lines.add("  " + r.env() + " differs from " + ref.env() + ":");
+            for (String d : r.diff(ref, 12)) lines.add("    " + d);
+        }
         if (!ref.ok()) { // the program itself is broken (a generator bug), or the reference is
             lines.clear();
             for (RunResult r : runs) lines.add("  " + r.env() + ": " + (r.ok() ? "finished" : r.failure()));
         }
         if (lines.isEmpty()) return new Report(seed, true, instructions, tiered, on, "");
+
         Path elf = dir.resolve("seed-" + seed + ".elf"), lst = dir.resolve("seed-" + seed + ".lst");
         Files.write(elf, p.elf(Program.CODE));
         elf.toFile().setExecutable(true);
-        Files.write(lst, listing(p));
+        Files.write(lst, p.listing(false));
         lines.add(0, "seed " + seed + " (" + (p.user ? "U-mode, Sv39" : "M-mode") + " on jvisor): mismatch; "
                 + elf + " runs under qemu-riscv64, " + lst + " lists it");
+        if (ref.ok()) lines.addAll(shrink(p, envs.get(0), worst, Math.max(instructions, 100_000)));
         return new Report(seed, false, instructions, tiered, on, String.join("\n", lines));
     }
 
-    /** The reference first: QEMU, or jvisor's interpreter. */
-    private List<RunResult> run(Program p, long seed) throws IOException, InterruptedException {
-        List<RunResult> runs = new ArrayList<>();
-        if (qemu) runs.add(QemuRun.run(p, dir));
-        int threshold = 2 + (int) Math.floorMod(seed * 0x9e3779b97f4a7c15L >>> 40, 15);
-        for (JvisorRun.Jit jit : JvisorRun.Jit.values()) runs.add(JvisorRun.run(p, jit, threshold));
-        return runs;
-    }
-
-    static List<String> listing(Program p) {
+    /** The minimized program's body and state difference between {@code ref} and {@code bad}. */
+    private List<String> shrink(Program p, JvisorRun.Jit ref, JvisorRun.Jit bad, long instructions) {
+        long limit = 4 * instructions;
+        Program small = Minimizer.minimize(p, q -> {
+            RunResult a = run(q, ref, limit, 5), b = run(q, bad, limit, 5);
+            return a.ok() && b.ok() && !a.sameAs(b);
+        }, MINIMIZER_TRIALS);
         List<String> out = new ArrayList<>();
-        for (Code.Line l : p.code.lines()) out.add(String.format("%x: %s", l.addr(), l.text()));
+        List<String> body = small.listing(true);
+        out.add("  minimized to " + body.size() + " body instructions (others nops):");
+        for (String l : body.subList(0, Math.min(body.size(), 50))) out.add("    " + l);
+        if (body.size() > 50) out.add("    ...");
+        RunResult a = run(small, ref, limit, 5), b = run(small, bad, limit, 5);
+        out.add("  and then " + b.env() + " differs from " + a.env() + ":");
+        for (String d : b.diff(a, 12)) out.add("    " + d);
         return out;
     }
 
     /**
-     * A campaign from the command line: {@code SEEDS [FIRST_SEED]}. Prints each mismatch and a
-     * summary line with seeds, guest instructions and time.
+     * A campaign from the command line: {@code SEEDS [FIRST_SEED [DIR]]}. Prints each mismatch
+     * and, every 100 seeds and at the end, seeds, guest instructions and time.
      */
     public static void main(String[] args) throws Exception {
         long seeds = Long.parseLong(args[0]), first = args.length > 1 ? Long.parseLong(args[1]) : 1;
@@ -87,7 +125,7 @@ public final class DiffFuzzer {
                 bad++;
                 System.out.println(r.text());
             }
-            if ((s - first + 1) % 100 == 0) progress(s - first + 1, instructions, bad, start, f);
+            if ((s - first + 1) % 100 == 0 && s + 1 < first + seeds) progress(s - first + 1, instructions, bad, start, f);
         }
         progress(seeds, instructions, bad, start, f);
     }

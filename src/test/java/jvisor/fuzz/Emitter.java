@@ -24,6 +24,8 @@ final class Emitter {
     long multiplier = 1;
     /** Estimated instructions a run executes. */
     long dynamic;
+    /** Whether this program reads cycle and instret (then only jvisor's modes are compared). */
+    boolean counters;
     /** The last integer or FP register an instruction wrote (-1: none since the last fold). */
     int lastX = -1, lastF = -1;
     /**

@@ -49,6 +49,7 @@ public final class Generator {
         this.fps = new FpOps(e, ints);
         this.size = size;
         this.smc = e.chance(40);
+        e.counters = e.chance(10);
         int a = 1 + e.below(31);
         this.acc = a != 2 && e.chance(75) ? a : -1;
         if (acc >= 0) e.reserve(acc);
@@ -67,7 +68,7 @@ public final class Generator {
         while (e.code.size() / 4 < size.instructions() && e.dynamic < size.dynamic()) item();
         long bodyEnd = e.code.pc();
         epilogue();
-        return new Program(seed, user, Stub.build(user), e.code, init, data, bodyStart, bodyEnd);
+        return new Program(seed, user, e.counters, Stub.build(user), e.code, init, data, bodyStart, bodyEnd, java.util.Set.of());
     }
 
     // ---- the frame ----
@@ -112,6 +113,11 @@ public final class Generator {
     private boolean full() { return e.dynamic >= size.dynamic() || e.code.size() / 4 >= size.instructions(); }
 
     private void item() {
+        long toPage = 0x1000 - (e.code.pc() & 0xfff);
+        if (smc && toPage > 24 && toPage < 100 && e.chance(30)) { // rewrite an instruction across the page boundary
+            selfModify();
+            return;
+        }
         switch (e.weighted("item", 50, 25, 6, 3, 3, 4, 2, 4, smc ? 4 : 0)) {
             case 0 -> { ints.any(); fold(); }
             case 1 -> { fps.any(); fold(); }
@@ -229,6 +235,7 @@ public final class Generator {
         int n = 1 + e.below(depth == 0 ? 40 : depth == 1 ? 12 : 5);
         if (rc >= 8 && rc < 16 && n < 32 && e.chance(40)) e.putC(Rv.ci(2, 1, rc, n), "c.li " + x(rc) + ", " + n);
         else e.addi(rc, 0, n);
+        e.code.keepLast();
         e.reserve(rc);
         int outer = loopCounter;
         loopCounter = rc;
@@ -241,6 +248,7 @@ public final class Generator {
         depth--;
         if (rc >= 8 && rc < 16 && e.chance(40)) e.putC(Rv.ci(0, 1, rc, -1), "c.addi " + x(rc) + ", -1");
         else e.addi(rc, rc, -1);
+        e.code.keepLast();
         int back = (int) (head - e.code.pc());
         if (rc >= 8 && rc < 16 && back >= -256 && e.chance(50)) {
             e.putC(Rv.cBranch(true, rc, back), "c.bnez " + x(rc) + ", " + back);
@@ -249,6 +257,7 @@ public final class Generator {
         } else {
             e.put(Rv.b(4, 0, rc, back), "blt x0, " + x(rc) + ", " + back);
         }
+        e.code.keepLast();
         e.multiplier = mult;
         loopCounter = outer;
         e.release(rc);
@@ -270,6 +279,8 @@ public final class Generator {
         depth--;
         if (link == 1 && e.chance(50)) e.putC(Rv.cr(false, 1, 0), "c.jr ra");
         else e.put(Rv.i(Rv.JALR, 0, 0, link, 0), "jalr x0, 0(" + x(link) + ")");
+        e.code.keepLast();
+        e.code.keep(skip);
         long cost = e.dynamic - before;
         e.dynamic = before;
         e.closeWriteSet(writes);
@@ -332,7 +343,9 @@ public final class Generator {
 
     /**
      * Stores a new instruction word just ahead, fence.i, and runs it. Inside a loop the word
-     * depends on the counter, so every iteration runs a different instruction.
+     * depends on the counter, so every iteration runs a different instruction. Near the end of a
+     * page the rewritten instruction straddles the boundary, and an immediate-only change may
+     * store just the upper half, which lies in the next page.
      */
     private void selfModify() {
         int t = e.rd();
@@ -340,20 +353,34 @@ public final class Generator {
         int u = e.rd();
         e.reserve(u);
         boolean half = e.chance(30);
-        StringBuilder text = new StringBuilder();
-        int word;
         int rd = e.rd();
+        StringBuilder text = new StringBuilder(), old = new StringBuilder();
+        int oldWord, word;
         if (half) {
-            int imm = e.below(64);
-            word = Rv.ci(e.chance(50) ? 2 : 0, 1, rd, imm); // c.li or c.addi (imm 0: a HINT, still harmless)
+            oldWord = Rv.ci(2, 1, rd, e.below(64));
+            word = Rv.ci(e.chance(50) ? 2 : 0, 1, rd, e.below(64)); // c.li or c.addi (imm 0: a HINT, harmless)
+            old.append("c.li ").append(x(rd));
             text.append("c.li/c.addi ").append(x(rd));
         } else {
+            oldWord = ints.aluIWord(rd, e.rs(), old);
             word = ints.aluIWord(rd, e.rs(), text);
+        }
+        boolean immOnly = !half && immediateClass(oldWord) && e.chance(60);
+        if (immOnly) {
+            word = oldWord & 0xfffff | e.imm12() << 20; // same low 20 bits: the upper half alone holds the change
+            text.setLength(0);
+            text.append("same, imm ").append(word >> 20);
+        }
+        boolean vary = loopCounter >= 0 && (half || immediateClass(word));
+        boolean upper = immOnly && e.chance(50);
+        int before = 4 + 8 + (vary ? 12 : 0) + (upper ? 4 : 0) + 8; // bytes from auipc to the slot
+        long slot = e.code.pc() + before, boundary = (slot | 0xfff) + 1;
+        if (!half && boundary - 2 - slot <= 64) {
+            for (long pad = boundary - 2 - slot; pad > 0; pad -= 2) e.putC(1, "c.nop (the next rewrite straddles a page)");
         }
         long auipc = e.code.pc();
         e.put(Rv.u(Rv.AUIPC, t, 0), "auipc " + x(t) + ", 0");
         e.li32(u, word);
-        boolean vary = loopCounter >= 0 && (half || (word & 0x7f) == Rv.OP_IMM && (word >> 12 & 3) != 1);
         if (vary) { // flip immediate bits by the counter: addi-class imm[11:0] or c.li/c.addi imm[4:0]
             int v = e.rd();
             e.put(Rv.i(Rv.OP_IMM, 7, v, loopCounter, half ? 31 : 0x7ff), "andi " + x(v) + ", " + x(loopCounter) + ", mask");
@@ -361,13 +388,19 @@ public final class Generator {
             e.put(Rv.i(Rv.OP_IMM, 1, v, v, sh), "slli " + x(v) + ", " + x(v) + ", " + sh);
             e.put(Rv.r(Rv.OP, 4, 0, u, u, v), "xor " + x(u) + ", " + x(u) + ", " + x(v));
         }
-        int slotOff = (int) (e.code.pc() + 8 - auipc);
-        e.put(Rv.s(Rv.STORE, half ? 1 : 2, t, u, slotOff), (half ? "sh " : "sw ") + x(u) + ", " + slotOff + "(" + x(t) + ")");
+        if (upper) e.put(Rv.i(Rv.OP_IMM, 5, u, u, 16), "srli " + x(u) + ", " + x(u) + ", 16");
+        int slotOff = (int) (e.code.pc() + 8 - auipc) + (upper ? 2 : 0);
+        e.put(Rv.s(Rv.STORE, half || upper ? 1 : 2, t, u, slotOff), (half || upper ? "sh " : "sw ") + x(u) + ", " + slotOff + "(" + x(t) + ")");
         e.put(Rv.i(Rv.MISC_MEM, 1, 0, 0, 0), "fence.i");
-        StringBuilder old = new StringBuilder();
-        if (half) e.putC(Rv.ci(2, 1, rd, e.below(64)), "(rewritten) c.li " + x(rd));
-        else e.put(ints.aluIWord(rd, e.rs(), old), "(rewritten to " + text + ") " + old);
+        if (half) e.putC(oldWord, "(rewritten to " + text + ") " + old);
+        else e.put(oldWord, "(rewritten to " + text + ") " + old);
         e.release(t);
         e.release(u);
+    }
+
+    /** addi, slti, sltiu, xori, ori, andi, addiw: any 12-bit immediate keeps them valid. */
+    private static boolean immediateClass(int word) {
+        int opc = word & 0x7f, f3 = word >> 12 & 7;
+        return opc == Rv.OP_IMM && (f3 & 3) != 1 || opc == Rv.OP_IMM_32 && f3 == 0;
     }
 }

@@ -218,10 +218,15 @@ final class IntOps {
         e.release(t);
     }
 
-    // ---- CSRs: only the deterministic user-level ones (fflags 1, frm 2, fcsr 3) ----
+    // ---- CSRs: the user-level FP ones (fflags 1, frm 2, fcsr 3), and the counters if enabled ----
 
     void csr() {
         int rd = e.chance(20) ? 0 : e.rd();
+        if (e.counters && e.chance(30)) { // cycle (0xc00) or instret (0xc02)
+            int c = e.chance(50) ? 0xc00 : 0xc02;
+            e.put(Rv.i(Rv.SYSTEM, 2, rd, 0, c), "csrrs " + x(rd) + ", " + (c == 0xc00 ? "cycle" : "instret") + ", x0");
+            return;
+        }
         switch (e.pick("csr", 7)) {
             case 0 -> { // read
                 int c = 1 + e.below(3);

@@ -20,19 +20,19 @@ final class JvisorRun {
      */
     enum Jit { OFF, EAGER, TIERED, ON }
 
-    private static final long MAX_INSTRUCTIONS = 50_000_000L;
     private static final int MCAUSE = 0x342, MEPC = 0x341, MTVAL = 0x343;
 
-    static RunResult run(Program p, Jit jit, int threshold) {
+    /** Runs {@code p}; a run that has not ended after about {@code maxInstructions} fails. */
+    static RunResult run(Program p, Jit jit, int threshold, long maxInstructions) {
         String env = "jit-" + jit.name().toLowerCase(java.util.Locale.ROOT);
         try (Machine m = new Machine(new MachineConfig(4L << 20, 1), new ByteArrayOutputStream())) {
             m.setJit(jit == Jit.OFF ? Machine.JitMode.OFF : jit == Jit.EAGER ? Machine.JitMode.EAGER : Machine.JitMode.ON);
             if (jit == Jit.TIERED || jit == Jit.ON) m.hart(0).jit = new RegionCompiler(m.ram(), threshold, jit == Jit.ON);
             m.loadHtifProgram(ElfImage.parse("fuzz-" + p.seed, p.elf(Program.STUB)));
             if (p.user) pageTables(m.ram());
-            Machine.Outcome o = m.run(MAX_INSTRUCTIONS);
+            Machine.Outcome o = m.run(maxInstructions);
             Hart h = m.hart(0);
-            if (o == null) return RunResult.failed(env, "no exit after " + MAX_INSTRUCTIONS + " instructions, pc " + p.describe(h.pc));
+            if (o == null) return RunResult.failed(env, "no exit after " + maxInstructions + " instructions, pc " + p.describe(h.pc));
             if (o.status() != 0) {
                 return RunResult.failed(env, String.format("trap, mcause %d at %s, mtval 0x%x", h.csr.get(MCAUSE),
                         p.describe(h.csr.get(MEPC)), h.csr.get(MTVAL)));

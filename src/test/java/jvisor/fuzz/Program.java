@@ -35,13 +35,21 @@ final class Program {
     final long seed;
     /** Whether jvisor runs the body in U-mode under Sv39 (else in M-mode, bare). */
     final boolean user;
+    /**
+     * Whether the body reads cycle and instret: exact on jvisor (one cycle per instruction) and
+     * the same in every JIT mode, but not under QEMU, which then sits out.
+     */
+    final boolean counters;
     final Code stub, code;
     final byte[] init, data;
     /** The random body, between prologue and epilogue. */
     final long bodyStart, bodyEnd;
 
-    Program(long seed, boolean user, Code stub, Code code, byte[] init, byte[] data, long bodyStart, long bodyEnd) {
+    Program(long seed, boolean user, boolean counters, Code stub, Code code, byte[] init, byte[] data,
+            long bodyStart, long bodyEnd, java.util.Set<Long> nops) {
         this.seed = seed;
+        this.counters = counters;
+        this.nops = nops;
         this.bodyStart = bodyStart;
         this.bodyEnd = bodyEnd;
         this.user = user;
@@ -51,10 +59,24 @@ final class Program {
         this.data = data;
     }
 
+    /** Instructions the minimizer replaced with nops. */
+    final java.util.Set<Long> nops;
+
+    /** This program with the body instructions at {@code addrs} replaced by nops. */
+    Program nopped(java.util.Set<Long> addrs) {
+        return new Program(seed, user, counters, stub, code, init, data, bodyStart, bodyEnd, addrs);
+    }
+
     /** The bytes from STUB to END. */
     byte[] image() {
         byte[] img = new byte[(int) (END - STUB)];
         byte[] s = stub.toBytes(), c = code.toBytes();
+        for (long a : nops) {
+            int off = (int) (a - CODE);
+            Code.Line l = code.lineAt(a);
+            if (l.size() == 2) { c[off] = 0x01; c[off + 1] = 0; } // c.nop
+            else { c[off] = 0x13; c[off + 1] = 0; c[off + 2] = 0; c[off + 3] = 0; } // addi x0, x0, 0
+        }
         if (s.length > CODE - STUB || c.length > INIT - CODE) throw new IllegalStateException("program too large");
         System.arraycopy(s, 0, img, 0, s.length);
         System.arraycopy(c, 0, img, (int) (CODE - STUB), c.length);
@@ -85,6 +107,17 @@ final class Program {
     /** The listing line of the instruction at {@code pc}, if the generator wrote one. */
     String describe(long pc) {
         Code.Line l = (pc >= CODE ? code : stub).lineAt(pc);
-        return String.format("0x%x: %s", pc, l == null ? "?" : l.text());
+        return String.format("0x%x: %s", pc, l == null ? "?" : nops.contains(pc) ? "nop" : l.text());
+    }
+
+    /** The listing of CODE, or only the body's instructions that are neither nops nor data when {@code bodyOnly}. */
+    java.util.List<String> listing(boolean bodyOnly) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Code.Line l : code.lines()) {
+            boolean skip = l.addr() < bodyStart || l.addr() >= bodyEnd || nops.contains(l.addr()) || l.text().startsWith(".word");
+            if (bodyOnly && skip) continue;
+            out.add(String.format("%x: %s", l.addr(), nops.contains(l.addr()) ? "nop" : l.text()));
+        }
+        return out;
     }
 }

@@ -18,18 +18,33 @@ final class QemuRun {
         return false;
     }
 
-    static RunResult run(Program p, Path dir) throws IOException, InterruptedException {
+    static RunResult run(Program p, Path dir, int timeoutSeconds) throws IOException, InterruptedException {
         Path elf = Files.createTempFile(dir, "fuzz-" + p.seed + "-", ".elf");
         try {
             Files.write(elf, p.elf(Program.CODE));
             elf.toFile().setExecutable(true); // qemu-riscv64 refuses to load it otherwise (exit 1, no message)
             Process proc = new ProcessBuilder("qemu-riscv64", elf.toString()).redirectErrorStream(false).start();
             proc.getOutputStream().close();
-            byte[] out = proc.getInputStream().readAllBytes();
-            if (!proc.waitFor(60, TimeUnit.SECONDS)) {
+            // a program that never ends must not hang the read: the timer kills it
+            java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    if (proc.waitFor(timeoutSeconds, TimeUnit.SECONDS)) return;
+                } catch (InterruptedException e) {
+                    // nobody interrupts it
+                }
+                killed.set(true);
                 proc.destroyForcibly();
-                return RunResult.failed("qemu", "timed out");
+            });
+            byte[] out;
+            try {
+                out = proc.getInputStream().readAllBytes();
+                proc.waitFor();
+            } catch (IOException e) {
+                if (!killed.get()) throw e;
+                out = new byte[0];
             }
+            if (killed.get()) return RunResult.failed("qemu", "timed out after " + timeoutSeconds + " s");
             String err = new String(proc.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (proc.exitValue() != 0 || out.length != Program.STATE_SIZE) {
                 return RunResult.failed("qemu", "exit " + proc.exitValue() + ", " + out.length + " bytes out" + (err.isEmpty() ? "" : ": " + err));

@@ -11,6 +11,7 @@ final class Stub {
 
     static final long HANDLER = Program.STUB + 0x100;
     private static final int T0 = 5, T1 = 6, T2 = 7;
+    private static final int MCOUNTEREN = 0x306, SCOUNTEREN = 0x106;
     private static final int MSTATUS = 0x300, MTVEC = 0x305, MEPC = 0x341, MCAUSE = 0x342, SATP = 0x180;
 
     static Code build(boolean user) {
@@ -21,6 +22,9 @@ final class Stub {
         c.emit32(Rv.u(Rv.LUI, T0, 6), "lui t0, 6");
         c.emit32(csr(2, 0, MSTATUS, T0), "csrs mstatus, t0 (FS = dirty)");
         if (user) {
+            c.emit32(Rv.addi(T0, 0, 5), "li t0, 5");
+            c.emit32(csr(1, 0, MCOUNTEREN, T0), "csrw mcounteren, t0 (cycle, instret)");
+            c.emit32(csr(1, 0, SCOUNTEREN, T0), "csrw scounteren, t0");
             c.emit32(Rv.addi(T0, 0, 3), "li t0, 3");
             c.emit32(Rv.i(Rv.OP_IMM, 1, T0, T0, 11), "slli t0, t0, 11");
             c.emit32(csr(3, 0, MSTATUS, T0), "csrc mstatus, t0 (MPP = U)");
