@@ -35,7 +35,9 @@ class DiffFuzzTest {
         if (!bad.isEmpty()) fail(bad.size() + " of " + SEEDS + " seeds mismatch:\n" + String.join("\n", bad));
         System.out.printf("DiffFuzzTest: %d seeds, %d instructions per environment, compiled: %d tiered, %d on; qemu %s%n",
                 SEEDS, instructions, tiered, on, fuzzer.usesQemu() ? "compared" : "absent");
-        // tiered runs must mostly run compiled code, or they only repeat the interpreter's
-        assertTrue(tiered > instructions / 2, "too little ran compiled in tiered mode: " + tiered + " of " + instructions);
+        // the JIT modes must reach compiled code, or they only repeat the interpreter's run (traps
+        // and rewritten code send much of it back to the interpreter)
+        assertTrue(tiered > instructions / 4, "too little ran compiled in tiered mode: " + tiered + " of " + instructions);
+        assertTrue(on > 0, "nothing ran compiled with the JIT on");
     }
 }

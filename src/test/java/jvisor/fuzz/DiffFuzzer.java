@@ -11,7 +11,7 @@ import java.util.List;
  * Differential fuzzing of one seed: generates the program, runs it on jvisor with the JIT off,
  * eager, tiered and on ({@link JvisorRun.Jit}), and under qemu-riscv64 when it is installed, and
  * compares the final registers, fcsr and data memory. QEMU is the reference for user-level
- * semantics; without it (or for programs reading the counters), the interpreter is. A mismatch is
+ * semantics; without it (or for programs that read the counters or trap), the interpreter is. A mismatch is
  * shrunk ({@link Minimizer}) and reported with the instructions left and the differing state.
  */
 public final class DiffFuzzer {
@@ -38,7 +38,7 @@ public final class DiffFuzzer {
     /** The environments for {@code p}, the reference first; null stands for QEMU. */
     private List<JvisorRun.Jit> environments(Program p) {
         List<JvisorRun.Jit> envs = new ArrayList<>();
-        if (qemu && !p.counters) envs.add(null);
+        if (qemu && !p.jvisorOnly()) envs.add(null);
         envs.addAll(List.of(JvisorRun.Jit.values()));
         return envs;
     }

@@ -24,6 +24,7 @@ public final class Generator {
     private final Emitter e;
     private final IntOps ints;
     private final FpOps fps;
+    private final TrapOps trapOps;
     private final Size size;
     private final List<Function> functions = new ArrayList<>();
     /** Innermost live loop counter, or -1. */
@@ -34,6 +35,8 @@ public final class Generator {
      * compiled from it, so only some programs do, and the others run compiled for long.
      */
     private final boolean smc;
+    /** Whether this program traps on purpose (then only jvisor's modes are compared). */
+    private final boolean traps;
     /** The register {@link #fold} accumulates results in (reserved), or -1. */
     private final int acc;
 
@@ -47,9 +50,11 @@ public final class Generator {
         this.e = new Emitter(new Code(Program.CODE), new SplittableRandom(seed));
         this.ints = new IntOps(e);
         this.fps = new FpOps(e, ints);
+        this.trapOps = new TrapOps(e, ints);
         this.size = size;
         this.smc = e.chance(40);
         e.counters = e.chance(10);
+        this.traps = e.chance(12);
         int a = 1 + e.below(31);
         this.acc = a != 2 && e.chance(75) ? a : -1;
         if (acc >= 0) e.reserve(acc);
@@ -68,7 +73,7 @@ public final class Generator {
         while (e.code.size() / 4 < size.instructions() && e.dynamic < size.dynamic()) item();
         long bodyEnd = e.code.pc();
         epilogue();
-        return new Program(seed, user, e.counters, Stub.build(user), e.code, init, data, bodyStart, bodyEnd, java.util.Set.of());
+        return new Program(seed, user, e.counters, traps, Stub.build(user, traps), e.code, init, data, bodyStart, bodyEnd, java.util.Set.of());
     }
 
     // ---- the frame ----
@@ -99,8 +104,7 @@ public final class Generator {
         e.addi(10, 0, 1);
         e.put(Rv.u(Rv.LUI, 11, (int) (Program.DUMP - Program.DATA) >> 12), "lui a1, DUMP-DATA");
         e.put(Rv.r(Rv.OP, 0, 0x20, 11, 2, 11), "sub a1, sp, a1");
-        e.put(Rv.u(Rv.LUI, 12, Program.DATA_SIZE >> 12), "lui a2, DATA_SIZE");
-        e.addi(12, 12, Program.DUMP_SIZE);
+        e.put(Rv.u(Rv.LUI, 12, Program.STATE_SIZE >> 12), "lui a2, STATE_SIZE");
         e.addi(17, 0, 64);
         e.put(Rv.i(Rv.SYSTEM, 0, 0, 0, 0), "ecall (write)");
         e.addi(10, 0, 0);
@@ -118,7 +122,7 @@ public final class Generator {
             selfModify();
             return;
         }
-        switch (e.weighted("item", 50, 25, 6, 3, 3, 4, 2, 4, smc ? 4 : 0)) {
+        switch (e.weighted("item", 50, 25, 6, 3, 3, 4, 2, 4, smc ? 4 : 0, traps ? 4 : 0)) {
             case 0 -> { ints.any(); fold(); }
             case 1 -> { fps.any(); fold(); }
             case 2 -> forwardBranch();
@@ -127,7 +131,8 @@ public final class Generator {
             case 5 -> { if (depth < 3) loop(); else simple(); }
             case 6 -> { if (depth == 0) function(); else call(); }
             case 7 -> call();
-            default -> { if (e.chance(50)) selfModify(); else patchFunction(); }
+            case 8 -> { if (e.chance(50)) selfModify(); else patchFunction(); }
+            default -> trapOps.any();
         }
     }
 

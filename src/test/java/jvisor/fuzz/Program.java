@@ -13,7 +13,7 @@ import java.nio.ByteOrder;
  *   0x8000_1000  CODE   prologue (registers from INIT), the random body, epilogue (dump, exit)
  *   0x8001_0000  INIT   initial x1..x31, f0..f31 and fcsr
  *   0x8001_1000  DATA   4 pages the body loads from and stores to; sp = DATA + 0x2000 throughout
- *   0x8001_5000  DUMP   the epilogue's x0..x31, f0..f31, fcsr
+ *   0x8001_5000  DUMP   the epilogue's x0..x31, f0..f31, fcsr; at +0x400 jvisor's trap log
  *   0x8020_0000  jvisor's Sv39 page tables when the body runs in U-mode (not in the image)
  * </pre>
  *
@@ -25,10 +25,11 @@ final class Program {
     static final long STUB = 0x8000_0000L, CODE = 0x8000_1000L, INIT = 0x8001_0000L;
     static final long DATA = 0x8001_1000L, DUMP = 0x8001_5000L, END = 0x8001_6000L;
     static final int DATA_SIZE = (int) (DUMP - DATA);
-    /** x0..x31, f0..f31, fcsr. */
-    static final int DUMP_SIZE = 65 * 8;
-    /** The bytes a run reports: DATA then DUMP. */
-    static final int STATE_SIZE = DATA_SIZE + DUMP_SIZE;
+    /** The bytes a run reports: DATA, then the DUMP page (x0..x31, f0..f31, fcsr; the trap log). */
+    static final int STATE_SIZE = DATA_SIZE + 0x1000;
+    /** jvisor's trap log (programs that trap on purpose): saved t1, t2, count, then entries of 32 bytes. */
+    static final long TRAP_LOG = DUMP + 0x400;
+    static final int TRAP_LOG_ENTRIES = 64;
     static final long SP = DATA + 0x2000;
     static final long PAGE_TABLES = 0x8020_0000L;
 
@@ -37,18 +38,24 @@ final class Program {
     final boolean user;
     /**
      * Whether the body reads cycle and instret: exact on jvisor (one cycle per instruction) and
-     * the same in every JIT mode, but not under QEMU, which then sits out.
+     * the same in every JIT mode, but not under QEMU.
      */
     final boolean counters;
+    /** Whether the body traps on purpose, logged and resumed by jvisor's handler (not QEMU's signals). */
+    final boolean traps;
+
+    /** Programs whose results only jvisor's modes can agree on: QEMU sits them out. */
+    boolean jvisorOnly() { return counters || traps; }
     final Code stub, code;
     final byte[] init, data;
     /** The random body, between prologue and epilogue. */
     final long bodyStart, bodyEnd;
 
-    Program(long seed, boolean user, boolean counters, Code stub, Code code, byte[] init, byte[] data,
+    Program(long seed, boolean user, boolean counters, boolean traps, Code stub, Code code, byte[] init, byte[] data,
             long bodyStart, long bodyEnd, java.util.Set<Long> nops) {
         this.seed = seed;
         this.counters = counters;
+        this.traps = traps;
         this.nops = nops;
         this.bodyStart = bodyStart;
         this.bodyEnd = bodyEnd;
@@ -64,7 +71,7 @@ final class Program {
 
     /** This program with the body instructions at {@code addrs} replaced by nops. */
     Program nopped(java.util.Set<Long> addrs) {
-        return new Program(seed, user, counters, stub, code, init, data, bodyStart, bodyEnd, addrs);
+        return new Program(seed, user, counters, traps, stub, code, init, data, bodyStart, bodyEnd, addrs);
     }
 
     /** The bytes from STUB to END. */

@@ -38,7 +38,8 @@ record RunResult(String env, byte[] state, String failure, long instructions, lo
                 out.add(String.format("%-5s %s=%016x %s=%016x", name, env, word(off), o.env, o.word(off)));
             }
         }
-        for (int off = 0; off < dump && out.size() < max; off += 8) {
+        for (int off = 0; off < state.length && out.size() < max; off += 8) {
+            if (off == dump) off += 65 * 8; // the registers, shown above
             if (word(off) != o.word(off)) {
                 out.add(String.format("mem 0x%x %s=%016x %s=%016x", Program.DATA + off, env, word(off), o.env, o.word(off)));
             }
