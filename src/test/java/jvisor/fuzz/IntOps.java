@@ -262,7 +262,7 @@ final class IntOps {
     // ---- compressed ----
 
     void compressed() {
-        int k = e.pick("rvc", 19);
+        int k = e.pick("rvc", 20);
         int rdc = k <= 9 ? e.rdC() : 0;
         if (rdc < 0) { aluI(); return; }
         switch (k) {
@@ -299,7 +299,26 @@ final class IntOps {
                 int rs2 = 1 + e.below(31), rd = e.rd();
                 e.putC(Rv.cr(k == 16, rd, rs2), (k == 16 ? "c.add " : "c.mv ") + x(rd) + ", " + x(rs2));
             }
+            case 19 -> hint();
             default -> compressedMemory();
+        }
+    }
+
+    /** RVC HINTs (unprivileged spec, "RVC HINT Instructions") and fences: all execute as nops. */
+    private void hint() {
+        int imm = 1 + e.below(63), r = 1 + e.below(31), rc = 8 + e.below(8);
+        switch (e.below(11)) {
+            case 0 -> e.putC(Rv.ci(0, 1, 0, imm), "c.nop " + imm + " (hint)");
+            case 1 -> e.putC(Rv.ci(0, 1, r, 0), "c.addi " + x(r) + ", 0 (hint)");
+            case 2 -> e.putC(Rv.ci(2, 1, 0, imm), "c.li x0, " + imm + " (hint)");
+            case 3 -> e.putC(Rv.ci(3, 1, 0, imm), "c.lui x0, " + imm + " (hint)");
+            case 4 -> e.putC(Rv.cr(false, 0, r), "c.mv x0, " + x(r) + " (hint)");
+            case 5 -> e.putC(Rv.cr(true, 0, r), "c.add x0, " + x(r) + " (hint)");
+            case 6 -> e.putC(Rv.ci(0, 2, 0, imm), "c.slli x0, " + imm + " (hint)");
+            case 7 -> e.putC(Rv.ci(0, 2, r, 0), "c.slli " + x(r) + ", 0 (hint)");
+            case 8 -> e.putC(Rv.cbAlu(e.below(2), rc, 0), "c.srli/c.srai " + x(rc) + ", 0 (hint)");
+            case 9 -> e.put(new int[] {0x0330000f, 0x8330000f, 0x0100000f, 0x0ff0000f}[e.below(4)], "fence rw,rw / fence.tso / pause / fence iorw,iorw");
+            default -> e.put(e.below(16) << 24 | e.below(16) << 20 | 0xf, "fence (random sets)");
         }
     }
 

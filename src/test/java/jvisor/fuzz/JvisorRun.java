@@ -20,6 +20,7 @@ final class JvisorRun {
      */
     enum Jit { OFF, EAGER, TIERED, ON }
 
+    private static final long LEAF = Program.PAGE_TABLES + 0x2000;
     private static final int MCAUSE = 0x342, MEPC = 0x341, MTVAL = 0x343;
 
     /** Runs {@code p}; a run that has not ended after about {@code maxInstructions} fails. */
@@ -39,7 +40,12 @@ final class JvisorRun {
             }
             byte[] state = new byte[Program.STATE_SIZE];
             m.ram().copyOut(Program.DATA, state, 0, state.length);
-            return new RunResult(env, state, null, h.instret(), h.regionRetired());
+            long[] ptes = null;
+            if (p.user) {
+                ptes = new long[512];
+                for (int i = 0; i < 512; i++) ptes[i] = m.ram().getLong(LEAF - m.ram().base() + 8L * i);
+            }
+            return new RunResult(env, state, null, h.instret(), h.regionRetired(), ptes);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
@@ -50,7 +56,7 @@ final class JvisorRun {
      * user-accessible; A and D clear, for the hardware walker to set.
      */
     private static void pageTables(GuestRam ram) {
-        long root = Program.PAGE_TABLES, mid = root + 0x1000, leaf = root + 0x2000;
+        long root = Program.PAGE_TABLES, mid = root + 0x1000, leaf = LEAF;
         int v = 1, rwxu = 2 | 4 | 8 | 16;
         ram.putLong(root - ram.base() + 8 * (Program.STUB >>> 30 & 511), (mid >>> 12) << 10 | v);
         ram.putLong(mid - ram.base() + 8 * (Program.STUB >>> 21 & 511), (leaf >>> 12) << 10 | v);

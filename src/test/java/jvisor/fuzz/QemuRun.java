@@ -49,7 +49,7 @@ final class QemuRun {
             if (proc.exitValue() != 0 || out.length != Program.STATE_SIZE) {
                 return RunResult.failed("qemu", "exit " + proc.exitValue() + ", " + out.length + " bytes out" + (err.isEmpty() ? "" : ": " + err));
             }
-            return new RunResult("qemu", out, null, 0, 0);
+            return new RunResult("qemu", out, null, 0, 0, null);
         } finally {
             Files.deleteIfExists(elf);
         }

@@ -8,15 +8,19 @@ import java.util.List;
 
 /**
  * How one environment ran a program: the DATA and DUMP bytes it ended with, or why it did not
- * finish, and (jvisor only) how many instructions it retired, how many of them in compiled code.
+ * finish. jvisor's runs also give how many instructions retired (exact, so the same in every
+ * JIT mode), how many of them in compiled code, and in U-mode the leaf page table entries, whose
+ * A and D bits the page walker set.
  */
-record RunResult(String env, byte[] state, String failure, long instructions, long compiled) {
-    static RunResult failed(String env, String why) { return new RunResult(env, null, why, 0, 0); }
+record RunResult(String env, byte[] state, String failure, long instructions, long compiled, long[] ptes) {
+    static RunResult failed(String env, String why) { return new RunResult(env, null, why, 0, 0, null); }
 
     boolean ok() { return failure == null; }
 
     boolean sameAs(RunResult o) {
-        return ok() && o.ok() ? Arrays.equals(state, o.state) : ok() == o.ok();
+        if (!ok() || !o.ok()) return ok() == o.ok();
+        boolean jvisor = instructions > 0 && o.instructions > 0;
+        return Arrays.equals(state, o.state) && (!jvisor || instructions == o.instructions && Arrays.equals(ptes, o.ptes));
     }
 
     private long word(int off) {
@@ -29,6 +33,12 @@ record RunResult(String env, byte[] state, String failure, long instructions, lo
         if (!ok() || !o.ok()) {
             out.add(env + ": " + (ok() ? "finished" : failure) + "; " + o.env + ": " + (o.ok() ? "finished" : o.failure));
             return out;
+        }
+        if (instructions > 0 && o.instructions > 0 && instructions != o.instructions) {
+            out.add(String.format("instret %s=%d %s=%d", env, instructions, o.env, o.instructions));
+        }
+        for (int i = 0; ptes != null && o.ptes != null && i < ptes.length && out.size() < max; i++) {
+            if (ptes[i] != o.ptes[i]) out.add(String.format("pte %d %s=%x %s=%x", i, env, ptes[i], o.env, o.ptes[i]));
         }
         int dump = Program.DATA_SIZE;
         for (int i = 0; i < 65 && out.size() < max; i++) {
