@@ -20,6 +20,7 @@ final class Code {
     private final List<long[]> pending = new ArrayList<>();
     /** Instructions the minimizer must keep (loop control: without it a run may not end). */
     private final java.util.Set<Long> kept = new java.util.HashSet<>();
+    private final List<long[]> units = new ArrayList<>();
 
     Code(long base) { this.base = base; }
 
@@ -84,6 +85,11 @@ final class Code {
     void keepLast() { kept.add(lines.getLast().addr()); }
 
     void keep(long addr) { kept.add(addr); }
+
+    /** A loop or function, from start to end: the minimizer may remove it as a whole. */
+    void unit(long start, long end) { units.add(new long[] {start, end}); }
+
+    List<long[]> units() { return units; }
 
     boolean kept(long addr) { return kept.contains(addr); }
 

@@ -237,6 +237,7 @@ public final class Generator {
     /** A counted loop: n iterations of a random body that leaves the counter alone. */
     private void loop() {
         int rc = e.rd();
+        long start = e.code.pc();
         int n = 1 + e.below(depth == 0 ? 40 : depth == 1 ? 12 : 5);
         if (rc >= 8 && rc < 16 && n < 32 && e.chance(40)) e.putC(Rv.ci(2, 1, rc, n), "c.li " + x(rc) + ", " + n);
         else e.addi(rc, 0, n);
@@ -263,6 +264,7 @@ public final class Generator {
             e.put(Rv.b(4, 0, rc, back), "blt x0, " + x(rc) + ", " + back);
         }
         e.code.keepLast();
+        e.code.unit(start, e.code.pc());
         e.multiplier = mult;
         loopCounter = outer;
         e.release(rc);
@@ -286,6 +288,7 @@ public final class Generator {
         else e.put(Rv.i(Rv.JALR, 0, 0, link, 0), "jalr x0, 0(" + x(link) + ")");
         e.code.keepLast();
         e.code.keep(skip);
+        e.code.unit(skip, e.code.pc());
         long cost = e.dynamic - before;
         e.dynamic = before;
         e.closeWriteSet(writes);

@@ -9,8 +9,9 @@ import java.util.function.Predicate;
 /**
  * Shrinks a failing program for the report: replaces chunks of body instructions with nops,
  * halving the chunk size, and keeps each replacement after which the program still fails
- * (delta debugging, simplified). Loop control stays, so runs still end; a replacement that makes
- * a run trap or loop counts as not failing.
+ * (delta debugging, simplified); then tries whole loops and functions. Loop control goes only
+ * with its loop, so runs still end; a replacement that makes a run trap or loop counts as not
+ * failing.
  */
 final class Minimizer {
     private Minimizer() {}
@@ -20,7 +21,7 @@ final class Minimizer {
         List<Long> candidates = new ArrayList<>();
         for (Code.Line l : p.code.lines()) {
             long a = l.addr();
-            if (a >= p.bodyStart && a < p.bodyEnd && !p.code.kept(a) && !l.text().startsWith(".word")) candidates.add(a);
+            if (a >= p.bodyStart && a < p.bodyEnd && !p.code.kept(a)) candidates.add(a);
         }
         Set<Long> nops = new HashSet<>(p.nops);
         int trials = 0;
@@ -33,6 +34,12 @@ final class Minimizer {
                 if (fails.test(p.nopped(trial))) nops = trial;
             }
             if (chunk == 1 || trials >= maxTrials) break;
+        }
+        for (long[] unit : p.code.units().reversed()) { // outer loops first: they end last
+            Set<Long> trial = new HashSet<>(nops);
+            for (Code.Line l : p.code.lines()) if (l.addr() >= unit[0] && l.addr() < unit[1]) trial.add(l.addr());
+            if (trial.size() == nops.size() || trials++ >= maxTrials) continue;
+            if (fails.test(p.nopped(trial))) nops = trial;
         }
         return p.nopped(nops);
     }
