@@ -258,6 +258,10 @@ public final class Generator {
         int back = (int) (head - e.code.pc());
         if (rc >= 8 && rc < 16 && back >= -256 && e.chance(50)) {
             e.putC(Rv.cBranch(true, rc, back), "c.bnez " + x(rc) + ", " + back);
+        } else if (back < -4096) { // beyond a branch's reach: branch over a jump back
+            e.put(Rv.b(0, rc, 0, 8), "beq " + x(rc) + ", x0, +8");
+            e.code.keepLast();
+            e.put(Rv.jal(0, back - 4), "jal x0, " + (back - 4));
         } else if (e.chance(70)) {
             e.put(Rv.b(1, rc, 0, back), "bne " + x(rc) + ", x0, " + back);
         } else {

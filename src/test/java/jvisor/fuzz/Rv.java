@@ -25,6 +25,7 @@ final class Rv {
     }
 
     static int b(int f3, int rs1, int rs2, int off) {
+        reach(off, 1 << 12);
         return (off >> 12 & 1) << 31 | (off >> 5 & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12
                 | (off >> 1 & 0xf) << 8 | (off >> 11 & 1) << 7 | BRANCH;
     }
@@ -34,6 +35,7 @@ final class Rv {
     }
 
     static int jal(int rd, int off) {
+        reach(off, 1 << 20);
         return (off >> 20 & 1) << 31 | (off >> 1 & 0x3ff) << 21 | (off >> 11 & 1) << 20 | (off >> 12 & 0xff) << 12
                 | rd << 7 | JAL;
     }
@@ -68,11 +70,13 @@ final class Rv {
     }
 
     static int cBranch(boolean nez, int rs1, int off) {
+        reach(off, 1 << 8);
         return (nez ? 7 : 6) << 13 | (off >> 8 & 1) << 12 | (off >> 3 & 3) << 10 | (rs1 - 8) << 7
                 | (off >> 6 & 3) << 5 | (off >> 1 & 3) << 3 | (off >> 5 & 1) << 2 | 1;
     }
 
     static int cJ(int off) {
+        reach(off, 1 << 11);
         return 5 << 13 | (off >> 11 & 1) << 12 | (off >> 4 & 1) << 11 | (off >> 8 & 3) << 9 | (off >> 10 & 1) << 8
                 | (off >> 6 & 1) << 7 | (off >> 7 & 1) << 6 | (off >> 1 & 7) << 3 | (off >> 5 & 1) << 2 | 1;
     }
@@ -110,6 +114,11 @@ final class Rv {
     /** c.addi4spn: rd' = sp + off, off 4..1020, multiple of 4. */
     static int cAddi4spn(int rd, int off) {
         return (off >> 4 & 3) << 11 | (off >> 6 & 0xf) << 7 | (off >> 2 & 1) << 6 | (off >> 3 & 1) << 5 | (rd - 8) << 2;
+    }
+
+    /** A jump offset must be even and within ±{@code limit}: a generator bug otherwise, not a test. */
+    private static void reach(int off, int limit) {
+        if ((off & 1) != 0 || off < -limit || off >= limit) throw new IllegalArgumentException("jump offset " + off + " out of reach");
     }
 
     static String x(int r) { return "x" + r; }
