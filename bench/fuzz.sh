@@ -16,16 +16,16 @@ start=$(date +%s)
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$ROOT/target/test-classes:$ROOT/target/classes" \
   jvisor.fuzz.DiffFuzzer "$SEEDS" "$FIRST" "$OUT/fuzz" | tee "$log"
 secs=$(( $(date +%s) - start ))
-# the last line: "N seeds, I guest instructions per environment (E environments), M mismatching seeds, T s"
-read -r n insns envs bad < <(tail -1 "$log" | sed -E 's/^([0-9]+) seeds, ([0-9]+) guest .* \(([0-9]+) environments\), ([0-9]+) mismatching.*/\1 \2 \3 \4/')
+# the last line: "N seeds (Q also under QEMU), I guest instructions per run, M mismatching seeds, T s"
+read -r n q insns bad < <(tail -1 "$log" | sed -E 's/^([0-9]+) seeds \(([0-9]+) also .*\), ([0-9]+) guest .*, ([0-9]+) mismatching.*/\1 \2 \3 \4/')
 [ "${FUZZ_DOC:-1}" = 0 ] && exit 0
 
 body="$OUT/fuzz.md"
 {
-  echo "Last campaign: \`bench/fuzz.sh $SEEDS $FIRST\` ran $n seeds (programs of up to 1,200 instructions"
-  echo "that execute about $(( insns / n / 1000 ))k each), $(awk -v i="$insns" 'BEGIN {printf "%.2g", i}') guest instructions in each of"
-  echo "$envs environments (jvisor with the JIT off, eager, tiered and on; qemu-riscv64) in $secs s:"
-  echo "$bad mismatching seeds."
+  echo "Last campaign: \`bench/fuzz.sh $SEEDS $FIRST\` ran $n programs (up to 1,200 instructions, executing"
+  echo "$(( insns / n / 1000 ))k each on average) on jvisor with the JIT off, eager, tiered and on, and $q of them"
+  echo "also under qemu-riscv64 (the others read the counters or trap): $(awk -v i="$insns" 'BEGIN {printf "%.2f", i / 1e8}') × 10^8 guest"
+  echo "instructions in each jvisor mode, $(awk -v i="$insns" -v n="$n" -v q="$q" 'BEGIN {printf "%.2f", i * (4 + q / n) / 1e8}') × 10^8 in all, in $secs s; $bad mismatching programs."
   echo
   echo "$(host_line); $(qemu-riscv64 --version | head -1)."
 } > "$body"

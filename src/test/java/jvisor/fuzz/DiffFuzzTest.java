@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * bench/fuzz.sh for a campaign.
  */
 class DiffFuzzTest {
-    private static final int SEEDS = Integer.getInteger("jvisor.fuzz.seeds", 40);
+    private static final int SEEDS = Integer.getInteger("jvisor.fuzz.seeds", 60);
     private static final long FIRST = Long.getLong("jvisor.fuzz.first", 1);
 
     @Test

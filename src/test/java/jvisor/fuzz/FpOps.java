@@ -67,17 +67,20 @@ final class FpOps {
         int rs1 = e.fr(), rs2 = e.fr(), rd = e.frd();
         if (e.chance(60)) {
             int kind = e.pick("sgnj", 3);
-            e.put(fp(0x04, fmt, kind, rd, rs1, rs2), new String[] {"fsgnj", "fsgnjn", "fsgnjx"}[kind] + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + f(rs2));
+            e.put(fp(0x04, fmt, kind, rd, rs1, rs2),
+                    new String[] {"fsgnj", "fsgnjn", "fsgnjx"}[kind] + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + f(rs2));
         } else {
             int kind = e.below(2);
-            e.put(fp(0x05, fmt, kind, rd, rs1, rs2), (kind == 0 ? "fmin" : "fmax") + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + f(rs2));
+            e.put(fp(0x05, fmt, kind, rd, rs1, rs2),
+                    (kind == 0 ? "fmin" : "fmax") + sfx(fmt) + " " + f(rd) + ", " + f(rs1) + ", " + f(rs2));
         }
     }
 
     private void convertFormat(int fmt) {
         int rm = rm(), rs1 = e.fr(), rd = e.frd();
         // fcvt.s.d: fmt S, rs2 = 1 (from D); fcvt.d.s: fmt D, rs2 = 0
-        e.put(fp(0x08, fmt, rm, rd, rs1, fmt == 0 ? 1 : 0), (fmt == 0 ? "fcvt.s.d " : "fcvt.d.s ") + f(rd) + ", " + f(rs1) + ", " + RM[rm]);
+        e.put(fp(0x08, fmt, rm, rd, rs1, fmt == 0 ? 1 : 0),
+                (fmt == 0 ? "fcvt.s.d " : "fcvt.d.s ") + f(rd) + ", " + f(rs1) + ", " + RM[rm]);
     }
 
     private static final String[] INT_TYPES = {"w", "wu", "l", "lu"};
@@ -88,15 +91,18 @@ final class FpOps {
         switch (e.pick("to-int", 4)) {
             case 0, 1 -> {
                 int t = e.pick("int-type", 4), rm = rm();
-                e.put(fp(0x18, fmt, rm, rd, rs1, t), "fcvt." + INT_TYPES[t] + sfx(fmt) + " " + x(rd) + ", " + f(rs1) + ", " + RM[rm]);
+                e.put(fp(0x18, fmt, rm, rd, rs1, t),
+                        "fcvt." + INT_TYPES[t] + sfx(fmt) + " " + x(rd) + ", " + f(rs1) + ", " + RM[rm]);
             }
             case 2 -> {
                 int kind = e.below(3); // fle, flt, feq
-                e.put(fp(0x14, fmt, kind, rd, rs1, rs2), new String[] {"fle", "flt", "feq"}[kind] + sfx(fmt) + " " + x(rd) + ", " + f(rs1) + ", " + f(rs2));
+                e.put(fp(0x14, fmt, kind, rd, rs1, rs2),
+                        new String[] {"fle", "flt", "feq"}[kind] + sfx(fmt) + " " + x(rd) + ", " + f(rs1) + ", " + f(rs2));
             }
             default -> {
                 boolean cls = e.chance(50);
-                e.put(fp(0x1c, fmt, cls ? 1 : 0, rd, rs1, 0), (cls ? "fclass" + sfx(fmt) : fmt == 0 ? "fmv.x.w" : "fmv.x.d") + " " + x(rd) + ", " + f(rs1));
+                e.put(fp(0x1c, fmt, cls ? 1 : 0, rd, rs1, 0),
+                        (cls ? "fclass" + sfx(fmt) : fmt == 0 ? "fmv.x.w" : "fmv.x.d") + " " + x(rd) + ", " + f(rs1));
             }
         }
     }
@@ -105,7 +111,8 @@ final class FpOps {
         int rs1 = e.rs(), rd = e.frd();
         if (e.chance(70)) {
             int t = e.pick("int-type", 4), rm = rm();
-            e.put(fp(0x1a, fmt, rm, rd, rs1, t), "fcvt" + sfx(fmt) + "." + INT_TYPES[t] + " " + f(rd) + ", " + x(rs1) + ", " + RM[rm]);
+            e.put(fp(0x1a, fmt, rm, rd, rs1, t),
+                    "fcvt" + sfx(fmt) + "." + INT_TYPES[t] + " " + f(rd) + ", " + x(rs1) + ", " + RM[rm]);
         } else {
             e.put(fp(0x1e, fmt, 0, rd, rs1, 0), (fmt == 0 ? "fmv.w.x " : "fmv.d.x ") + f(rd) + ", " + x(rs1));
         }
@@ -121,16 +128,19 @@ final class FpOps {
         IntOps.Addr a = ints.address(ints.dataOffset(width, e.chance(40)), false);
         int r = store ? e.fr() : e.frd();
         if (store) {
-            e.put(Rv.s(Rv.STORE_FP, f3, a.base(), r, a.imm()), (fmt == 0 ? "fsw " : "fsd ") + f(r) + ", " + a.imm() + "(" + x(a.base()) + ")");
+            e.put(Rv.s(Rv.STORE_FP, f3, a.base(), r, a.imm()),
+                    (fmt == 0 ? "fsw " : "fsd ") + f(r) + ", " + a.imm() + "(" + x(a.base()) + ")");
         } else {
-            e.put(Rv.i(Rv.LOAD_FP, f3, r, a.base(), a.imm()), (fmt == 0 ? "flw " : "fld ") + f(r) + ", " + a.imm() + "(" + x(a.base()) + ")");
+            e.put(Rv.i(Rv.LOAD_FP, f3, r, a.base(), a.imm()),
+                    (fmt == 0 ? "flw " : "fld ") + f(r) + ", " + a.imm() + "(" + x(a.base()) + ")");
         }
     }
 
     private void compressed(boolean store) {
         if (e.chance(50)) {
             int off = 8 * e.below(64), r = e.fr();
-            e.putC(store ? Rv.cSdsp(5, r, off) : Rv.cLdsp(1, r, off), (store ? "c.fsdsp " : "c.fldsp ") + f(r) + ", " + off + "(sp)");
+            e.putC(store ? Rv.cSdsp(5, r, off) : Rv.cLdsp(1, r, off),
+                    (store ? "c.fsdsp " : "c.fldsp ") + f(r) + ", " + off + "(sp)");
             return;
         }
         int base = e.rdC();
@@ -138,6 +148,7 @@ final class FpOps {
         int imm = 8 * e.below(32);
         ints.setFromSp(base, ints.dataOffset(8, e.chance(40)) - imm - (int) (Program.SP - Program.DATA));
         int r = 8 + e.below(8);
-        e.putC(Rv.clsDouble(store ? 5 : 1, base, r, imm), (store ? "c.fsd " : "c.fld ") + f(r) + ", " + imm + "(" + x(base) + ")");
+        e.putC(Rv.clsDouble(store ? 5 : 1, base, r, imm),
+                (store ? "c.fsd " : "c.fld ") + f(r) + ", " + imm + "(" + x(base) + ")");
     }
 }

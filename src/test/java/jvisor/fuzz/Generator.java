@@ -10,9 +10,10 @@ import java.util.SplittableRandom;
 /**
  * Generates a random valid RV64GC program from a seed: a prologue loading every register from
  * INIT, a body of random instructions with control flow, and an epilogue dumping the registers.
- * Every program terminates without trapping: loops count a reserved register down, calls go to
- * functions generated earlier (so there is no recursion), and every memory access stays in DATA.
- * Self-modifying code stores an instruction word, runs fence.i and executes it.
+ * Every program terminates: loops count a reserved register down, and calls go to functions
+ * generated earlier (so there is no recursion). Memory accesses stay in DATA, and nothing traps
+ * but the instructions of {@link TrapOps} in the programs that want them. Self-modifying code
+ * stores an instruction word, runs fence.i and executes it.
  */
 public final class Generator {
     /** Bounds of one program: static body size and estimated executed instructions. */
@@ -42,9 +43,9 @@ public final class Generator {
 
     /**
      * A function generated earlier: callable where its link register and writes are free. Its
-     * first instruction (at {@code slot}, an I-type ALU op writing {@code slotRd}) may be rewritten.
+     * first instruction, an I-type ALU op writing {@code slotRd}, may be rewritten.
      */
-    private record Function(long addr, int link, BitSet writes, long cost, long slot, int slotRd) {}
+    private record Function(long addr, int link, BitSet writes, long cost, int slotRd) {}
 
     private Generator(long seed, Size size) {
         this.e = new Emitter(new Code(Program.CODE), new SplittableRandom(seed));
@@ -73,7 +74,8 @@ public final class Generator {
         while (e.code.size() / 4 < size.instructions() && e.dynamic < size.dynamic()) item();
         long bodyEnd = e.code.pc();
         epilogue();
-        return new Program(seed, user, e.counters, traps, Stub.build(user, traps), e.code, init, data, bodyStart, bodyEnd, java.util.Set.of());
+        return new Program(seed, user, e.counters, traps, Stub.build(user, traps), e.code, init, data,
+                bodyStart, bodyEnd, java.util.Set.of());
     }
 
     // ---- the frame ----
@@ -155,7 +157,8 @@ public final class Generator {
         }
         if (src < 0) return;
         boolean add = e.chance(50);
-        e.put(Rv.r(Rv.OP, add ? 0 : 4, 0, acc, acc, src), (add ? "add " : "xor ") + x(acc) + ", " + x(acc) + ", " + x(src) + " (fold)");
+        e.put(Rv.r(Rv.OP, add ? 0 : 4, 0, acc, acc, src),
+                (add ? "add " : "xor ") + x(acc) + ", " + x(acc) + ", " + x(src) + " (fold)");
         e.lastX = e.lastF = -1;
     }
 
@@ -298,7 +301,7 @@ public final class Generator {
         e.closeWriteSet(writes);
         e.release(link);
         writes.set(link);
-        functions.add(new Function(addr, link, writes, cost, addr, slotRd));
+        functions.add(new Function(addr, link, writes, cost, slotRd));
         int off = (int) (e.code.pc() - skip);
         e.code.patch32(skip, Rv.jal(0, off), "jal x0, +" + off + " (over a function)");
     }
@@ -344,7 +347,7 @@ public final class Generator {
         int u = e.rd();
         StringBuilder text = new StringBuilder();
         int word = ints.aluIWord(f.slotRd(), e.rs(), text);
-        int delta = (int) (f.slot() - e.code.pc()), hi = (delta + 0x800) >> 12, lo = delta - (hi << 12);
+        int delta = (int) (f.addr() - e.code.pc()), hi = (delta + 0x800) >> 12, lo = delta - (hi << 12);
         e.put(Rv.u(Rv.AUIPC, t, hi), "auipc " + x(t) + ", function slot");
         e.li32(u, word);
         e.put(Rv.s(Rv.STORE, 2, t, u, lo), "sw " + x(u) + ", " + lo + "(" + x(t) + ") (function slot = " + text + ")");
@@ -402,7 +405,8 @@ public final class Generator {
         }
         if (upper) e.put(Rv.i(Rv.OP_IMM, 5, u, u, 16), "srli " + x(u) + ", " + x(u) + ", 16");
         int slotOff = (int) (e.code.pc() + 8 - auipc) + (upper ? 2 : 0);
-        e.put(Rv.s(Rv.STORE, half || upper ? 1 : 2, t, u, slotOff), (half || upper ? "sh " : "sw ") + x(u) + ", " + slotOff + "(" + x(t) + ")");
+        e.put(Rv.s(Rv.STORE, half || upper ? 1 : 2, t, u, slotOff),
+                (half || upper ? "sh " : "sw ") + x(u) + ", " + slotOff + "(" + x(t) + ")");
         e.put(Rv.i(Rv.MISC_MEM, 1, 0, 0, 0), "fence.i");
         if (half) e.putC(oldWord, "(rewritten to " + text + ") " + old);
         else e.put(oldWord, "(rewritten to " + text + ") " + old);

@@ -42,11 +42,13 @@ final class IntOps {
         if (e.chance(65)) {
             int i = e.pick("op", R_NAMES.length);
             int rs1 = e.rs(), rs2 = e.rs(), rd = e.rdOrZero();
-            e.put(Rv.r(Rv.OP, R_CODES[i][0], R_CODES[i][1], rd, rs1, rs2), R_NAMES[i] + " " + x(rd) + ", " + x(rs1) + ", " + x(rs2));
+            e.put(Rv.r(Rv.OP, R_CODES[i][0], R_CODES[i][1], rd, rs1, rs2),
+                    R_NAMES[i] + " " + x(rd) + ", " + x(rs1) + ", " + x(rs2));
         } else {
             int i = e.pick("op-32", W_NAMES.length);
             int rs1 = e.rs(), rs2 = e.rs(), rd = e.rdOrZero();
-            e.put(Rv.r(Rv.OP_32, W_CODES[i][0], W_CODES[i][1], rd, rs1, rs2), W_NAMES[i] + " " + x(rd) + ", " + x(rs1) + ", " + x(rs2));
+            e.put(Rv.r(Rv.OP_32, W_CODES[i][0], W_CODES[i][1], rd, rs1, rs2),
+                    W_NAMES[i] + " " + x(rd) + ", " + x(rs1) + ", " + x(rs2));
         }
     }
 
@@ -165,7 +167,8 @@ final class IntOps {
             int f3 = e.pick("store", 4), width = 1 << f3;
             Addr a = address(dataOffset(width, e.chance(30)), false);
             int rs2 = e.rs();
-            e.put(Rv.s(Rv.STORE, f3, a.base(), rs2, a.imm()), STORES[f3] + " " + x(rs2) + ", " + a.imm() + "(" + x(a.base()) + ")");
+            e.put(Rv.s(Rv.STORE, f3, a.base(), rs2, a.imm()),
+                    STORES[f3] + " " + x(rs2) + ", " + a.imm() + "(" + x(a.base()) + ")");
         }
     }
 
@@ -210,7 +213,8 @@ final class IntOps {
             target = other.base();
         }
         int rs2 = e.rs(), rd2 = e.rd();
-        e.put(Rv.r(Rv.AMO, f3, 3 << 2 | e.below(4), rd2, target, rs2), "sc" + sfx + " " + x(rd2) + ", " + x(rs2) + ", (" + x(target) + ")");
+        e.put(Rv.r(Rv.AMO, f3, 3 << 2 | e.below(4), rd2, target, rs2),
+                "sc" + sfx + " " + x(rd2) + ", " + x(rs2) + ", (" + x(target) + ")");
         if (kind == 1) {
             rd2 = e.rd();
             e.put(Rv.r(Rv.AMO, f3, 3 << 2, rd2, t, rs2), "sc" + sfx + " " + x(rd2) + ", " + x(rs2) + ", (" + x(t) + ")");
@@ -272,7 +276,8 @@ final class IntOps {
             }
             case 3, 4, 5, 6 -> {
                 int rs2 = e.rsC();
-                e.putC(Rv.ca(false, k - 3, rdc, rs2), new String[] {"c.sub", "c.xor", "c.or", "c.and"}[k - 3] + " " + x(rdc) + ", " + x(rs2));
+                e.putC(Rv.ca(false, k - 3, rdc, rs2),
+                        new String[] {"c.sub", "c.xor", "c.or", "c.and"}[k - 3] + " " + x(rdc) + ", " + x(rs2));
             }
             case 7, 8 -> {
                 int rs2 = e.rsC();
@@ -317,7 +322,8 @@ final class IntOps {
             case 6 -> e.putC(Rv.ci(0, 2, 0, imm), "c.slli x0, " + imm + " (hint)");
             case 7 -> e.putC(Rv.ci(0, 2, r, 0), "c.slli " + x(r) + ", 0 (hint)");
             case 8 -> e.putC(Rv.cbAlu(e.below(2), rc, 0), "c.srli/c.srai " + x(rc) + ", 0 (hint)");
-            case 9 -> e.put(new int[] {0x0330000f, 0x8330000f, 0x0100000f, 0x0ff0000f}[e.below(4)], "fence rw,rw / fence.tso / pause / fence iorw,iorw");
+            case 9 -> e.put(new int[] {0x0330000f, 0x8330000f, 0x0100000f, 0x0ff0000f}[e.below(4)],
+                    "fence rw,rw / fence.tso / pause / fence iorw,iorw");
             default -> e.put(e.below(16) << 24 | e.below(16) << 20 | 0xf, "fence (random sets)");
         }
     }
@@ -330,7 +336,8 @@ final class IntOps {
             int off = width * e.below(64);
             if (store) {
                 int rs2 = e.rs();
-                e.putC(dw ? Rv.cSdsp(7, rs2, off) : Rv.cSwsp(rs2, off), (dw ? "c.sdsp " : "c.swsp ") + x(rs2) + ", " + off + "(sp)");
+                e.putC(dw ? Rv.cSdsp(7, rs2, off) : Rv.cSwsp(rs2, off),
+                        (dw ? "c.sdsp " : "c.swsp ") + x(rs2) + ", " + off + "(sp)");
             } else {
                 int rd = e.rd();
                 e.putC(dw ? Rv.cLdsp(3, rd, off) : Rv.cLwsp(rd, off), (dw ? "c.ldsp " : "c.lwsp ") + x(rd) + ", " + off + "(sp)");

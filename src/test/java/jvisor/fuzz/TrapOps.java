@@ -29,15 +29,18 @@ final class TrapOps {
             }
             case 1 -> { // reserved rounding modes 5 and 6
                 int rm = 5 + e.below(2), rd = e.frd();
-                e.put(Rv.r(Rv.OP_FP, rm, e.below(4) << 2 | e.below(2), rd, e.fr(), e.fr()), "fadd/fsub/fmul/fdiv f" + rd + ", rm " + rm + " (illegal)");
+                e.put(Rv.r(Rv.OP_FP, rm, e.below(4) << 2 | e.below(2), rd, e.fr(), e.fr()),
+                        "fadd/fsub/fmul/fdiv f" + rd + ", rm " + rm + " (illegal)");
             }
             case 2 -> { // fsqrt with rs2 != 0
                 int rd = e.frd();
-                e.put(Rv.r(Rv.OP_FP, 0, 0x0b << 2 | e.below(2), rd, e.fr(), 1 + e.below(31)), "fsqrt f" + rd + " with rs2 != 0 (illegal)");
+                e.put(Rv.r(Rv.OP_FP, 0, 0x0b << 2 | e.below(2), rd, e.fr(), 1 + e.below(31)),
+                        "fsqrt f" + rd + " with rs2 != 0 (illegal)");
             }
             case 3 -> { // cycle and instret are read-only: any write attempt is illegal
                 int rd = e.rdOrZero(), rs = 1 + e.below(31), f3 = 1 + e.below(3);
-                e.put(Rv.i(Rv.SYSTEM, f3, rd, rs, 0xc00 + 2 * e.below(2)), "csrrw/s/c " + x(rd) + ", cycle/instret, " + x(rs) + " (illegal)");
+                e.put(Rv.i(Rv.SYSTEM, f3, rd, rs, 0xc00 + 2 * e.below(2)),
+                        "csrrw/s/c " + x(rd) + ", cycle/instret, " + x(rs) + " (illegal)");
             }
             case 4 -> {
                 if (e.chance(50)) e.put(0x00100073, "ebreak");
@@ -48,7 +51,8 @@ final class TrapOps {
             case 7 -> { // frm 5..7, an FP op with the dynamic mode, frm valid again
                 e.put(Rv.i(Rv.SYSTEM, 5, 0, 5 + e.below(3), 2), "csrrwi x0, frm, 5..7 (invalid)");
                 int rd = e.frd();
-                e.put(Rv.r(Rv.OP_FP, 7, e.below(4) << 2 | e.below(2), rd, e.fr(), e.fr()), "fadd/fsub/fmul/fdiv f" + rd + ", dyn (illegal)");
+                e.put(Rv.r(Rv.OP_FP, 7, e.below(4) << 2 | e.below(2), rd, e.fr(), e.fr()),
+                        "fadd/fsub/fmul/fdiv f" + rd + ", dyn (illegal)");
                 e.put(Rv.i(Rv.SYSTEM, 5, 0, e.below(5), 2), "csrrwi x0, frm, 0..4");
             }
             default -> { // mstatus: illegal in U-mode, a plain read in M-mode
@@ -63,7 +67,8 @@ final class TrapOps {
         int width = dw ? 8 : 4;
         IntOps.Addr a = ints.address(ints.dataOffset(width, true) + 1 + e.below(width - 1), true);
         int rd = e.rdOrZero(), f5 = new int[] {0, 1, 2, 3, 4, 8, 12, 16, 28}[e.below(9)];
-        e.put(Rv.r(Rv.AMO, dw ? 3 : 2, f5 << 2, rd, a.base(), f5 == 2 ? 0 : e.rs()), "amo/lr/sc funct5 " + f5 + " " + x(rd) + ", (" + x(a.base()) + ") misaligned");
+        e.put(Rv.r(Rv.AMO, dw ? 3 : 2, f5 << 2, rd, a.base(), f5 == 2 ? 0 : e.rs()),
+                "amo/lr/sc funct5 " + f5 + " " + x(rd) + ", (" + x(a.base()) + ") misaligned");
     }
 
     /** A load or store (integer, FP or compressed) at an address nothing is mapped at. */
