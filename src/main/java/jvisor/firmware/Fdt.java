@@ -15,6 +15,12 @@ import java.util.Map;
  */
 public final class Fdt {
     private static final int MAGIC = 0xd00dfeed, BEGIN_NODE = 1, END_NODE = 2, PROP = 3, END = 9;
+    /**
+     * Free space after the strings block, counted in totalsize, as QEMU leaves (its blobs are 1 MiB).
+     * Boot loaders edit the tree in place: U-Boot adds /chosen properties to the blob where it found it,
+     * in a copy only totalsize long, and without room overwrites what lies behind it (its global data).
+     */
+    public static final int FREE_SPACE = 64 << 10;
 
     private final Node root = new Node("");
     private int nextPhandle = 1;
@@ -92,7 +98,7 @@ public final class Fdt {
         int structOff = headerSize + rsvSize;
         int stringsOff = structOff + struct.size();
         int total = stringsOff + strings.size();
-        ByteBuffer b = ByteBuffer.allocate((total + 7) & ~7);
+        ByteBuffer b = ByteBuffer.allocate(((total + 7) & ~7) + FREE_SPACE);
         b.putInt(MAGIC).putInt(b.capacity()).putInt(structOff).putInt(stringsOff).putInt(headerSize)
                 .putInt(17).putInt(16).putInt(bootCpu).putInt(strings.size()).putInt(struct.size());
         b.putLong(0).putLong(0); // empty memory reservation block

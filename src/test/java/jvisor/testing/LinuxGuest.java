@@ -77,6 +77,16 @@ public final class LinuxGuest implements AutoCloseable {
         return g;
     }
 
+    /**
+     * Boots {@code boot} as it is (a boot loader that finds the test guest on a disk, say) with the
+     * devices attached; returns once the test guest's shell is ready.
+     */
+    public static LinuxGuest boot(MachineConfig config, Boot boot, List<VirtioDevice> devices, Duration timeout) {
+        LinuxGuest g = new LinuxGuest(config, boot, devices, null, null);
+        g.awaitBoot(timeout);
+        return g;
+    }
+
     private static Boot boot(List<String> modules) throws IOException {
         List<String> mods = new ArrayList<>();
         mods.add("virtio_mmio");
@@ -263,6 +273,14 @@ public final class LinuxGuest implements AutoCloseable {
         Machine m = machine;
         if (m == null) throw new AssertionError("the guest is not running");
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) m.typed(b);
+    }
+
+    /** Waits up to {@code timeout} for the guest to power off (not reboot) and returns how it ended. */
+    public Machine.Outcome awaitPowerOff(Duration timeout) throws InterruptedException {
+        thread.join(timeout);
+        if (failure != null) throw new AssertionError("the machine failed", failure);
+        if (outcome == null) throw new AssertionError("the guest did not power off in " + timeout + ":\n" + console());
+        return outcome;
     }
 
     /** Everything the guest printed so far. */
