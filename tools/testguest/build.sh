@@ -7,13 +7,14 @@
 # Module signatures are stripped: checking them costs seconds per module in an emulated guest.
 #
 # Usage: tools/testguest/build.sh [OUTDIR]   (default: $JVISOR_TESTGUEST or ~/.cache/jvisor/testguest)
-# Produces OUTDIR/vmlinux and OUTDIR/initrd.gz. Needs apt-get, dpkg-deb, cpio, gzip and xz, and
-# network access to deb.debian.org the first time (the .deb files are kept in OUTDIR/debs).
+# Produces OUTDIR/vmlinux and OUTDIR/initrd.gz, and OUTDIR/u-boot.bin: Debian's S-mode U-Boot for
+# QEMU's virt board (u-boot-qemu), which boots the two from a disk (UBootTest). Needs apt-get,
+# dpkg-deb, cpio, gzip and xz, and network access to deb.debian.org the first time (the .deb files are kept in OUTDIR/debs).
 set -euo pipefail
 out="${1:-${JVISOR_TESTGUEST:-$HOME/.cache/jvisor/testguest}}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-[ -f "$out/vmlinux" ] && [ -f "$out/initrd.gz" ] && [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ] && exit 0
+[ -f "$out/vmlinux" ] && [ -f "$out/initrd.gz" ] && [ -f "$out/u-boot.bin" ] && [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ] && exit 0
 
 apt_dir="$out/apt"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$out/debs"
@@ -27,6 +28,10 @@ if ! ls "$out"/debs/linux-image-*.deb >/dev/null 2>&1; then
   (cd "$out/debs" && apt-get "${A[@]}" download "$kernel_pkg" busybox-static e2fsprogs libext2fs2t64 libcom-err2 \
     libblkid1 libuuid1 libss2 libc6)
 fi
+if ! ls "$out"/debs/u-boot-qemu_*.deb >/dev/null 2>&1; then
+  ls "$apt_dir"/lists/*_Packages* >/dev/null 2>&1 || apt-get "${A[@]}" update
+  (cd "$out/debs" && apt-get "${A[@]}" download u-boot-qemu)
+fi
 
 x="$out/x"
 root="$out/root"
@@ -35,6 +40,7 @@ mkdir -p "$x"
 for deb in "$out"/debs/*.deb; do dpkg-deb -x "$deb" "$x"; done
 kver="$(basename "$(ls -d "$x"/usr/lib/modules/*)")"
 cp "$x/boot/vmlinux-$kver" "$out/vmlinux"
+cp "$x/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin" "$out/u-boot.bin"
 
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,run,etc,usr/sbin,usr/lib/riscv64-linux-gnu}
 ln -s usr/lib "$root/lib"
@@ -97,4 +103,4 @@ chmod 755 "$root/init"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz.tmp"
 mv "$out/initrd.gz.tmp" "$out/initrd.gz"
 rm -rf "$x" "$root"
-echo "test guest: $out/vmlinux, $out/initrd.gz (linux $kver)"
+echo "test guest: $out/vmlinux, $out/initrd.gz (linux $kver), $out/u-boot.bin"
