@@ -228,8 +228,14 @@ public final class MachineState {
                 + Runtime.version().feature() + ")";
     }
 
+    /** jvisor's version, as {@code jvisor --version} gives it. */
     private static String version() {
-        String v = MachineState.class.getPackage().getImplementationVersion();
-        return v == null ? "development" : v;
+        java.util.Properties p = new java.util.Properties();
+        try (var in = MachineState.class.getResourceAsStream("/jvisor/version.properties")) {
+            if (in != null) p.load(in);
+        } catch (IOException e) {
+            // unknown
+        }
+        return p.getProperty("version", "unknown");
     }
 }
