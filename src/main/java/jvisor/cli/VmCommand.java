@@ -88,6 +88,10 @@ final class VmCommand {
         @Option(names = "--jit", paramLabel = "on|off|eager", description = "How guest code runs (default: on).")
         String jit;
 
+        @Option(names = "--gdb", paramLabel = "tcp:[HOST:]PORT",
+                description = "A gdb stub for the VM while it runs, on the daemon's host (loopback unless HOST is given).")
+        String gdb;
+
         @Mixin DeviceOptions devices;
 
         /** The API's definition: files made absolute here, since the daemon has another working directory. */
@@ -102,6 +106,7 @@ final class VmCommand {
             m.put("memory", memory);
             m.put("cpus", cpus);
             m.put("jit", jit);
+            m.put("gdb", gdb);
             m.put("disks", devices.disks.stream().map(Definition::absFirst).toList());
             m.put("nets", devices.nets);
             m.put("shares", devices.shares.stream().map(Definition::absFirst).toList());

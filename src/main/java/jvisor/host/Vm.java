@@ -49,6 +49,8 @@ public final class Vm {
     private volatile Machine machine;
     private volatile long startedAt, startNanos;
     private Thread runner;
+    /** The VM's gdb stub while it runs, when its definition asks for one (as {@code jvisor run --gdb}). */
+    private jvisor.gdb.GdbServer gdb;
     private Ending ending;
     private long sampleInsns, sampleNanos; // for MIPS between stats calls; guarded by this
 
@@ -154,6 +156,7 @@ public final class Vm {
 
     /** Runs {@code m} on a new runner thread; the VM becomes running (or paused if {@code m} is). */
     private void launch(Machine m, String why) {
+        debug(m);
         machine = m;
         ending = null;
         reason = null;
@@ -183,6 +186,29 @@ public final class Vm {
 
     private synchronized boolean endRequested() { return ending != null; }
 
+    /**
+     * Hands {@code m} to the VM's gdb stub, listening first if it is not yet. A port that cannot
+     * be had leaves the VM running without a stub, and its log says why.
+     */
+    private synchronized void debug(Machine m) {
+        if (definition.gdb() == null) return;
+        if (gdb == null) {
+            try {
+                gdb = new jvisor.gdb.GdbServer(jvisor.gdb.GdbServer.parseAddress(definition.gdb()));
+            } catch (IOException e) {
+                console.note("gdb " + definition.gdb() + ": cannot listen (" + e.getMessage() + "); no gdb stub");
+                return;
+            }
+            console.note("gdb stub on port " + gdb.port());
+        }
+        gdb.serve(m, false);
+    }
+
+    private synchronized void closeGdb() {
+        if (gdb != null) gdb.close();
+        gdb = null;
+    }
+
     /** A guest reboot: the same devices on a fresh machine that boots the definition again. */
     private Machine reboot(Machine old) throws IOException {
         MachineConfig config = new MachineConfig(old.ram().size(), old.hartCount());
@@ -192,6 +218,7 @@ public final class Vm {
         old.close();
         Boot boot = definition.bootSpec().resolve(host.images());
         Machine m = build(config, boot, specs, devices);
+        debug(m);
         console.note("the guest rebooted");
         synchronized (this) {
             machine = m;
@@ -218,6 +245,7 @@ public final class Vm {
         }
         machine = null;
         runner = null;
+        closeGdb();
         host.release(name);
         if (failure != null) {
             StringWriter trace = new StringWriter();

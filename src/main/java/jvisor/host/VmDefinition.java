@@ -17,7 +17,7 @@ import jvisor.machine.MachineConfig;
  */
 public record VmDefinition(String name, String image, String kernel, String initrd, String append, String bios,
                            String memory, Integer cpus, List<String> disks, List<String> nets, List<String> shares,
-                           Boolean rng, String jit) {
+                           Boolean rng, String jit, String gdb) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     /** Fills in the defaults of {@code jvisor run}. */
@@ -31,11 +31,13 @@ public record VmDefinition(String name, String image, String kernel, String init
         shares = shares == null ? List.of() : List.copyOf(shares);
         rng = rng != null && rng;
         jit = jit == null || jit.isBlank() ? "on" : jit;
+        gdb = gdb == null || gdb.isBlank() ? null : gdb;
     }
 
     /** The same definition under another name (the name in a request's path wins). */
     public VmDefinition named(String newName) {
-        return new VmDefinition(newName, image, kernel, initrd, append, bios, memory, cpus, disks, nets, shares, rng, jit);
+        return new VmDefinition(newName, image, kernel, initrd, append, bios, memory, cpus, disks, nets, shares, rng, jit,
+                gdb);
     }
 
     /**
@@ -53,6 +55,13 @@ public record VmDefinition(String name, String image, String kernel, String init
             throw HostException.invalid(e.getMessage().startsWith("--cpus") ? "cpus" : "memory", e.getMessage());
         }
         jitMode();
+        if (gdb != null) {
+            try {
+                jvisor.gdb.GdbServer.parseAddress(gdb);
+            } catch (IllegalArgumentException e) {
+                throw HostException.invalid("gdb", e.getMessage());
+            }
+        }
         absolute("kernel", kernel);
         absolute("initrd", initrd);
         if (!List.of("builtin", "none", "opensbi").contains(bios)) absolute("bios", bios);
