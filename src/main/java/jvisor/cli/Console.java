@@ -134,8 +134,8 @@ final class Console implements AutoCloseable {
     @Override
     public void close() throws IOException {
         out.flush();
+        closing = true; // also ends a wait for a machine that will not come (deliver)
         if (terminal != null) {
-            closing = true;
             try {
                 pump.join(2 * POLL_MILLIS);
             } catch (InterruptedException e) {
