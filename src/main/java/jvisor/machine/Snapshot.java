@@ -29,7 +29,7 @@ public final class Snapshot {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 MachineState.write(m, ch, true, progress);
-                ch.force(true);
+                ch.force(false); // fdatasync: the data and the size a reader needs, not the timestamps
             }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
