@@ -39,7 +39,7 @@ body="$dir/snapshot.md"
   echo "## Save and restore (bench/snapshot.sh)"
   echo
   echo "Debian's kernel $KERNEL_RELEASE and the image's busybox initramfs, 512 MiB, one hart, booted to the"
-  echo "shell prompt and left idle 3 s, then saved: jvisor by Ctrl-A S (pause, flush, write, fsync, rename;"
+  echo "shell prompt and left idle 3 s, then saved: jvisor by Ctrl-A S (pause, flush, write, fdatasync, rename;"
   echo "the time jvisor reports), QEMU by its monitor's \`migrate \"exec:cat > FILE\"\` with the bandwidth cap"
   echo "lifted (from the command to \`info migrate\` saying completed). Restored: \`jvisor restore FILE\`,"
   echo "\`qemu-system-riscv64 ... -incoming \"exec:cat FILE\"\`, each a new process with its console on pipes,"
