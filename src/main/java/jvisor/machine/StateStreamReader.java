@@ -94,14 +94,7 @@ final class StateStreamReader {
 
     /** Reads past the pending section, checking its CRC. */
     void skip() throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(1 << 16);
-        for (long done = 0; done < pendingLength; ) {
-            buf.clear().limit((int) Math.min(buf.capacity(), pendingLength - done));
-            fill(buf, "section '" + pendingName + "'");
-            pendingCrc.update(buf.flip());
-            done += buf.limit();
-        }
-        checkCrc();
+        stream(chunk -> { });
     }
 
     /** Copies the pending section's payload into {@code file}, checked against its CRC. */
@@ -109,15 +102,26 @@ final class StateStreamReader {
         checkVersion(maxVersion);
         try (FileChannel out = FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
                 java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-            for (long done = 0; done < pendingLength; ) {
-                buf.clear().limit((int) Math.min(buf.capacity(), pendingLength - done));
-                fill(buf, "section '" + pendingName + "'");
-                buf.flip();
-                pendingCrc.update(buf.duplicate());
-                done += buf.remaining();
-                while (buf.hasRemaining()) out.write(buf);
-            }
+            stream(chunk -> {
+                while (chunk.hasRemaining()) out.write(chunk);
+            });
+        }
+    }
+
+    private interface Chunks {
+        void accept(ByteBuffer chunk) throws IOException;
+    }
+
+    /** Reads the pending section's payload in chunks (any size, never held whole), then checks its CRC. */
+    private void stream(Chunks sink) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+        for (long done = 0; done < pendingLength; ) {
+            buf.clear().limit((int) Math.min(buf.capacity(), pendingLength - done));
+            fill(buf, "section '" + pendingName + "'");
+            buf.flip();
+            pendingCrc.update(buf.duplicate());
+            done += buf.remaining();
+            sink.accept(buf);
         }
         checkCrc();
     }

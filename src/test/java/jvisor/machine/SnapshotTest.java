@@ -217,6 +217,7 @@ class SnapshotTest {
         m.close();
         for (var d : devices) d.close();
 
+        assertEquals(specs, Snapshot.info(file).config().devices(), "info reads past the overlay section");
         Machine r = Snapshot.restore(file, new ByteArrayOutputStream(), Map.of());
         java.nio.ByteBuffer back = java.nio.ByteBuffer.allocate(20);
         ((jvisor.devices.virtio.VirtioBlock) r.device(0)).disk().read(4096, back);
