@@ -156,18 +156,21 @@ final class HartThreads {
      * parked or stops its next run. False once the machine has finished.
      */
     private synchronized boolean checkpoint(Hart h) {
-        if (paused && !park()) return false;
+        if (paused && !parkWhile(() -> paused && !finished)) return false;
         if (finished) return false;
         h.resume();
         return true;
     }
 
-    /** Counts this thread as parked and waits while paused; false if interrupted. */
-    private boolean park() {
+    /**
+     * Counts this thread as parked (what {@link #pause} waits for) and waits, under the lock,
+     * while {@code waiting} holds; false if interrupted.
+     */
+    private boolean parkWhile(java.util.function.BooleanSupplier waiting) {
         parked++;
         notifyAll();
         try {
-            while (paused && !finished) wait();
+            while (waiting.getAsBoolean()) wait();
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -179,17 +182,7 @@ final class HartThreads {
 
     /** Parks while the hart is STOPPED (a stopped hart counts as paused); false once the machine has finished. */
     private synchronized boolean awaitStart(int id) {
-        parked++;
-        notifyAll();
-        try {
-            while (!finished && (paused || state.get(id) != HSM_START_PENDING)) wait();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            parked--;
-        }
-        return !finished;
+        return parkWhile(() -> !finished && (paused || state.get(id) != HSM_START_PENDING)) && !finished;
     }
 
     /**
