@@ -241,6 +241,7 @@ public final class Mmu {
         if (ram.contains(pa, size)) {
             long off = pa - ramBase;
             ram.write(off, size, v);
+            ram.markDirty(off, size); // before a fast mapping exists, so a dirty log sees the page
             if (ram.watched(off)) {
                 ram.notifyStore(off, size);
                 hart.endBlock();
@@ -294,6 +295,7 @@ public final class Mmu {
             hart.raise(access == LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va);
             return -1;
         }
+        if (access == STORE) ram.markDirty(pa - ramBase, size);
         return pa - ramBase;
     }
 
@@ -330,6 +332,7 @@ public final class Mmu {
                 // Hardware A/D update (Svadu-like, as QEMU): atomic, so a concurrent change by
                 // another hart makes us walk again.
                 if (!ram.cas64(pteOff, pte, pte | need)) return translate(va, access, priv);
+                ram.markDirty(pteOff, 8);
             }
             return ((ppn | (va >>> 12 & lowMask)) << 12) | (va & 0xfff);
         }

@@ -46,7 +46,7 @@ public final class Htif implements PageWatcher {
         if (pa > hi || pa + size <= hi) return; // the command is complete once its high word is written
         long cmd = ram.getLong(tohost - ram.base());
         if (cmd == 0) return;
-        ram.putLong(tohost - ram.base(), 0);
+        poke(tohost - ram.base(), 0);
         int device = (int) (cmd >>> 56), command = (int) (cmd >>> 48 & 0xff);
         long payload = cmd & 0xffff_ffff_ffffL;
         if (device == 0 && command == 0) {
@@ -72,12 +72,18 @@ public final class Htif implements PageWatcher {
             finish((int) a0);
             return;
         }
-        ram.putLong(off, result);
+        poke(off, result);
         respond(1);
     }
 
     private void respond(long value) {
-        if (fromhost >= 0) ram.putLong(fromhost - ram.base(), value);
+        if (fromhost >= 0) poke(fromhost - ram.base(), value);
+    }
+
+    /** A write of ours to guest RAM, which a migration's dirty log must see. */
+    private void poke(long off, long value) {
+        ram.putLong(off, value);
+        ram.markDirty(off, 8);
     }
 
     private void put(int c) {

@@ -66,6 +66,8 @@ public final class Machine implements AutoCloseable {
     /** Guarded by {@link #pauseLock}, not by this: a hart powering off takes this while a pause waits for it. */
     private boolean paused;
     private final Object pauseLock = new Object();
+    /** The host's wall clock when the machine last paused (from the state stream after a restore). */
+    private volatile long pausedAtWallNanos;
     /** Set for a machine rebuilt from a state stream: it opened its devices, so it closes them. */
     private boolean ownsDevices;
 
@@ -386,8 +388,69 @@ public final class Machine implements AutoCloseable {
             threads.pause();
             for (VirtioMmio v : virtio) v.pause();
             clock.freeze();
+            pausedAtWallNanos = wallNanos();
             paused = true;
         }
+    }
+
+    /** The host's wall clock in nanoseconds since the epoch (comparable between hosts, unlike nanoTime). */
+    static long wallNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /**
+     * Moves a paused machine's clock on by the wall-clock time since it paused (on whichever host
+     * that was): after a migration the guest's clock shows the downtime, as real hardware would,
+     * rather than standing still. A snapshot's restore does not call this: its guest continues
+     * as if no time had passed.
+     */
+    void continueClock() {
+        long gap = wallNanos() - pausedAtWallNanos;
+        if (pausedAtWallNanos > 0 && gap > 0) clock.restore(clock.now() + gap / 100);
+    }
+
+    // ---- dirty log and throttling (live migration) ----
+
+    /**
+     * The RAM pages the guest or a device wrote since the last call; the first call starts the
+     * log and returns null. Stops the harts for a moment, as a pause does, to drop their fast
+     * store mappings so their next store to any page is logged again.
+     */
+    public java.util.BitSet dirtyPages() {
+        synchronized (pauseLock) {
+            boolean stop = !paused;
+            if (stop) threads.pause();
+            try {
+                java.util.BitSet taken = ram.dirtyLogging() ? ram.takeDirty() : null;
+                if (taken == null) ram.startDirtyLog();
+                for (Hart h : harts) h.mmu.flushAll();
+                return taken;
+            } finally {
+                if (stop) threads.resume();
+            }
+        }
+    }
+
+    /** Ends the dirty log (a migration finished or gave up). */
+    public void stopDirtyLog() { ram.stopDirtyLog(); }
+
+    /**
+     * Holds the harts stopped for {@code stoppedNanos} and lets them run for {@code runNanos}:
+     * one beat of a migration's auto-converge, which slows a guest that writes memory faster
+     * than the link carries it. Does nothing while the machine is paused.
+     */
+    public void throttle(long stoppedNanos, long runNanos) throws InterruptedException {
+        synchronized (pauseLock) {
+            if (paused) return;
+            threads.pause();
+            try {
+                java.util.concurrent.locks.LockSupport.parkNanos(stoppedNanos);
+            } finally {
+                threads.resume();
+            }
+        }
+        Thread.sleep(java.time.Duration.ofNanos(runNanos));
     }
 
     /** Lets a paused guest go on: its clock continues from where it stopped. */
@@ -430,7 +493,8 @@ public final class Machine implements AutoCloseable {
     /** Writes every hart's and device's state (not RAM); the machine must be paused. */
     synchronized void saveState(StateStreamWriter out) throws IOException {
         if (!paused()) throw new IllegalStateException("pause the machine before saving it");
-        out.section("clock", 1, new jvisor.state.StateWriter().i64(clock.now()));
+        // Guest time, and the host's wall clock then: a migration's destination adds the time since.
+        out.section("clock", 2, new jvisor.state.StateWriter().i64(clock.now()).i64(pausedAtWallNanos));
         for (Hart h : harts) {
             jvisor.state.StateWriter w = new jvisor.state.StateWriter();
             threads.saveState(h.hartId, w);
@@ -450,13 +514,12 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * Builds the machine a "machine" section describes, paused, with its devices opened and its
-     * firmware hooks (built-in SBI, HTIF) connected; the caller then loads the state into it.
+     * Builds the machine a "machine" section describes, paused, with its firmware hooks (built-in
+     * SBI, HTIF) connected but no devices yet: a migration fills RAM before the source has let go
+     * of the disks. {@link #attachRestored} adds them; then the caller loads the state.
      */
-    static Machine rebuild(MachineState.Config c, List<VirtioDevice> devices, OutputStream console) {
+    static Machine rebuild(MachineState.Config c, OutputStream console) {
         Machine m = new Machine(new MachineConfig(c.memory(), c.cpus()), console);
-        for (int i = 0; i < devices.size(); i++) m.attach(c.devices().get(i), devices.get(i));
-        m.ownsDevices = true;
         m.bios = c.bios();
         m.cmdline = c.cmdline();
         if (c.bios() == Boot.Bios.BUILTIN) m.installSbi();
@@ -465,10 +528,21 @@ public final class Machine implements AutoCloseable {
         return m;
     }
 
+    /** Attaches the devices a rebuilt machine's state stream names, paused as the machine is; it closes them. */
+    void attachRestored(List<DeviceSpec> specs, List<VirtioDevice> devices) {
+        ownsDevices = true;
+        for (int i = 0; i < devices.size(); i++) virtio.get(attach(specs.get(i), devices.get(i))).pause();
+    }
+
     /** Reads one state section into the part it belongs to (sections other than RAM). */
     synchronized void loadSection(String name, jvisor.state.StateReader in) throws jvisor.state.StateException {
         switch (name) {
-            case "clock" -> clock.restore(in.i64(0, Long.MAX_VALUE, "time"));
+            case "clock" -> {
+                long ticks = in.i64(0, Long.MAX_VALUE, "time");
+                long since = in.version() >= 2 ? in.i64() : 0;
+                clock.restore(ticks);
+                pausedAtWallNanos = since;
+            }
             case "plic" -> plic.loadState(in);
             case "uart" -> uart.loadState(in);
             case "rtc" -> rtc.loadState(in);

@@ -51,20 +51,56 @@ public final class MachineState {
     /** Writes the whole state of a paused machine. */
     static void write(Machine m, WritableByteChannel channel, boolean alignRam, StateStreamWriter.Progress progress) throws IOException {
         m.flushDevices();
-        Config c = m.stateConfig();
         StateStreamWriter out = new StateStreamWriter(channel, alignRam, progress);
+        Config c = writeHead(m, out);
+        writeOverlays(m, out, c);
+        out.ram(m.ram(), 1, null);
+        m.saveState(out);
+        out.section("end", 1, new StateWriter());
+    }
+
+    /** The "header" and "machine" sections. */
+    static Config writeHead(Machine m, StateStreamWriter out) throws IOException {
+        Config c = m.stateConfig();
         out.section("header", 1, new StateWriter().string(MACHINE_KIND).i64(System.currentTimeMillis())
                 .string(hostDescription()).string(version()));
         StateWriter config = new StateWriter();
         writeConfig(config, c);
         out.section("machine", 1, config);
+        return c;
+    }
+
+    /** The temporary overlays of snapshot=on disks, as "overlay.N" sections; the machine is paused and flushed. */
+    static void writeOverlays(Machine m, StateStreamWriter out, Config c) throws IOException {
         for (int i = 0; i < c.devices().size(); i++) {
             Path overlay = m.temporaryOverlay(i);
             if (overlay != null) out.section("overlay." + i, 1, overlay);
         }
-        out.ram(m.ram(), 1);
-        m.saveState(out);
-        out.section("end", 1, new StateWriter());
+    }
+
+    /**
+     * A migration's "disks" section: each disk's identity once the source has flushed it (the
+     * "machine" section's identities date from when the migration began, and the guest has
+     * written since).
+     */
+    static void writeDisks(Config c, StateStreamWriter out) throws IOException {
+        StateWriter w = new StateWriter();
+        for (DeviceSpec d : c.devices()) {
+            if (d.kind() == DeviceSpec.Kind.DISK) writeIdentity(w, DiskIdentity.of(d.path()));
+        }
+        out.section("disks", 1, w);
+    }
+
+    private static void writeIdentity(StateWriter w, DiskIdentity id) throws IOException {
+        w.i64(id.size()).i64(id.modifiedMillis()).i64(id.fingerprint());
+    }
+
+    private static void checkDisks(StateReader r, Config c) throws IOException {
+        for (DeviceSpec d : c.devices()) {
+            if (d.kind() != DeviceSpec.Kind.DISK) continue;
+            checkDisk(d, d.path(), new DiskIdentity(r.i64(), r.i64(), r.i64()));
+        }
+        r.end();
     }
 
     private static void writeConfig(StateWriter w, Config c) throws IOException {
@@ -73,40 +109,80 @@ public final class MachineState {
         for (DeviceSpec d : c.devices()) {
             w.u8(d.kind().ordinal()).string(d.value());
             if (d.kind() == DeviceSpec.Kind.DISK) {
-                DiskIdentity id = DiskIdentity.of(d.path());
-                w.i64(id.size()).i64(id.modifiedMillis()).i64(id.fingerprint());
+                writeIdentity(w, DiskIdentity.of(d.path()));
             }
         }
     }
 
     /**
-     * Reads a whole stream and returns the machine it describes, paused, or throws with a
-     * message (and leaves nothing open). {@code moved} maps disk and share paths as saved to
+     * Reads a whole snapshot stream and returns the machine it describes, paused, or throws with
+     * a message (and leaves nothing open). {@code moved} maps disk and share paths as saved to
      * where they are now.
      */
     static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved) throws IOException {
+        return read(in, console, moved, false);
+    }
+
+    /**
+     * Reads a stream as {@link #read(StateStreamReader, OutputStream, Map)} does; for a live
+     * migration ({@code migration}) the RAM comes in rounds, the disks are checked only once the
+     * source has flushed them (the "disks" section), and the guest's clock goes on by the time
+     * the stop took.
+     *
+     * <p>Sections after "machine", before "clock": "ram" (one in a snapshot, a round each in a
+     * migration, later ones overwriting pages), "overlay.N" and, in a migration, "disks", in any
+     * order; devices open only once they are all in.
+     */
+    static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved, boolean migration)
+            throws IOException {
         header(in);
-        Config c = config(in, moved, true);
-        List<VirtioDevice> devices = openDevices(c, console, overlays(in, c));
-        Machine m = null;
+        Config c = config(in, moved, !migration, migration);
+        Machine m = Machine.rebuild(c, console);
+        Map<Integer, Path> overlays = new java.util.HashMap<>();
+        List<VirtioDevice> devices = List.of();
+        boolean ram = false, disksChecked = !migration;
         try {
-            m = Machine.rebuild(c, devices, console);
-            expect(in, "ram");
-            in.ram(m.ram(), 1);
-            List<String> sections = new ArrayList<>(List.of("clock"));
+            String name;
+            while (!(name = in.next()).equals("clock")) {
+                if (name.equals("ram")) {
+                    in.ram(m.ram(), 1);
+                    ram = true;
+                } else if (name.startsWith("overlay.")) {
+                    overlay(in, c, name, overlays);
+                } else if (name.equals("disks") && migration) {
+                    checkDisks(in.payload(1), c);
+                    disksChecked = true;
+                } else {
+                    throw in.corrupt("found section '" + name + "' where 'ram' or 'clock' belongs");
+                }
+            }
+            if (!ram) throw in.corrupt("it holds no 'ram' section");
+            if (!disksChecked) throw in.corrupt("it holds no 'disks' section");
+            for (int i = 0; i < c.devices().size(); i++) {
+                if (isTemporaryDisk(c.devices().get(i)) && !overlays.containsKey(i)) {
+                    throw in.corrupt("it holds no 'overlay." + i + "' section for disk " + i);
+                }
+            }
+            devices = openDevices(c, console, overlays);
+            m.attachRestored(c.devices(), devices);
+            devices = List.of(); // the machine owns them now
+            List<String> sections = new ArrayList<>();
             for (int i = 0; i < c.cpus(); i++) sections.add("hart." + i);
             sections.addAll(List.of("plic", "uart", "rtc"));
             for (int i = 0; i < c.devices().size(); i++) sections.add("virtio." + i);
-            for (String name : sections) {
-                expect(in, name);
-                m.loadSection(name, in.payload(1));
+            m.loadSection("clock", in.payload(2));
+            for (String s : sections) {
+                expect(in, s);
+                m.loadSection(s, in.payload(1));
             }
             expect(in, "end");
             in.payload(1).end();
+            if (migration) m.continueClock();
             return m;
         } catch (IOException | RuntimeException e) {
-            if (m != null) m.close(); // closes the devices too
-            else for (VirtioDevice d : devices) d.close();
+            m.close(); // closes the devices it owns
+            for (VirtioDevice d : devices) d.close();
+            for (Path f : overlays.values()) Files.deleteIfExists(f); // unused, or taken over by a closed disk
             if (e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException) {
                 throw new StateException(in.source() + " is corrupted: " + e.getMessage(), e);
             }
@@ -120,7 +196,7 @@ public final class MachineState {
         long savedAt = h.i64();
         String savedOn = h.string(1024, "host");
         String version = h.string(256, "version");
-        Config c = config(in, Map.of(), false); // the disks may be elsewhere now: info only reads
+        Config c = config(in, Map.of(), false, false); // the disks may be elsewhere now: info only reads
         String name;
         while ((name = in.next()).startsWith("overlay.")) in.skip();
         if (!name.equals("ram")) throw in.corrupt("found section '" + name + "' where 'ram' belongs");
@@ -144,7 +220,8 @@ public final class MachineState {
     }
 
     /** Reads the configuration; with {@code check}, refuses disks that are missing or changed. */
-    private static Config config(StateStreamReader in, Map<Path, Path> moved, boolean check) throws IOException {
+    private static Config config(StateStreamReader in, Map<Path, Path> moved, boolean check, boolean migration)
+            throws IOException {
         expect(in, "machine");
         StateReader r = in.payload(1);
         long memory = r.i64(1 << 20, 1L << 40, "RAM size");
@@ -163,6 +240,10 @@ public final class MachineState {
             if (kind == DeviceSpec.Kind.DISK) {
                 DiskIdentity expected = new DiskIdentity(r.i64(), r.i64(), r.i64());
                 if (check) checkDisk(spec, saved, expected);
+                else if (migration && !Files.isRegularFile(spec.path())) {
+                    throw new StateException("disk " + spec.path() + " is not reachable here; a migration needs the VM's disks"
+                            + " on shared storage (or give a path mapping for where this host sees " + saved + ")");
+                }
             }
             devices.add(spec);
         }
@@ -178,26 +259,27 @@ public final class MachineState {
         if (diff != null) throw new StateException("disk " + now + " is not the one the snapshot was taken with: " + diff);
     }
 
+    private static boolean isTemporaryDisk(DeviceSpec d) {
+        return d.kind() == DeviceSpec.Kind.DISK && jvisor.storage.DiskSpec.parse(d.value()).snapshot();
+    }
+
     /**
-     * Reads the "overlay.N" sections, the temporary overlays of snapshot=on disks, each into a
-     * new temporary file that the reopened disk takes over.
+     * Reads an "overlay.N" section, the temporary overlay of snapshot=on disk N, into a new
+     * temporary file that the reopened disk takes over.
      */
-    private static Map<Integer, Path> overlays(StateStreamReader in, Config c) throws IOException {
-        Map<Integer, Path> files = new java.util.HashMap<>();
+    private static void overlay(StateStreamReader in, Config c, String name, Map<Integer, Path> files) throws IOException {
+        int slot;
         try {
-            for (int i = 0; i < c.devices().size(); i++) {
-                DeviceSpec d = c.devices().get(i);
-                if (d.kind() != DeviceSpec.Kind.DISK || !jvisor.storage.DiskSpec.parse(d.value()).snapshot()) continue;
-                expect(in, "overlay." + i);
-                Path f = Files.createTempFile("jvisor-snapshot-", ".qcow2");
-                files.put(i, f);
-                in.payloadTo(f, 1);
-            }
-            return files;
-        } catch (IOException | RuntimeException e) {
-            for (Path f : files.values()) Files.deleteIfExists(f);
-            throw e;
+            slot = Integer.parseInt(name.substring("overlay.".length()));
+        } catch (NumberFormatException e) {
+            slot = -1;
         }
+        if (slot < 0 || slot >= c.devices().size() || !isTemporaryDisk(c.devices().get(slot)) || files.containsKey(slot)) {
+            throw in.corrupt("section '" + name + "' belongs to no temporary disk of the machine");
+        }
+        Path f = Files.createTempFile("jvisor-snapshot-", ".qcow2");
+        files.put(slot, f);
+        in.payloadTo(f, 1);
     }
 
     private static List<VirtioDevice> openDevices(Config c, OutputStream console, Map<Integer, Path> overlays)
@@ -205,7 +287,6 @@ public final class MachineState {
         try {
             return Devices.open(c.devices(), console, overlays);
         } catch (IOException | RuntimeException e) {
-            for (Path f : overlays.values()) Files.deleteIfExists(f);
             if (e instanceof IllegalArgumentException) {
                 throw new StateException("a device of the snapshot cannot be opened: " + e.getMessage(), e);
             }

@@ -2,14 +2,17 @@ package jvisor.machine;
 
 import jvisor.memory.GuestRam;
 
-/** Finds the runs of RAM pages that hold anything but zeros: what a snapshot must carry. */
+/** Finds runs of RAM pages: those that hold anything but zeros (what a snapshot must carry), or a given set. */
 final class RamRuns {
     private RamRuns() {}
 
     /** {@code [firstPage, pageCount]} pairs in page order. */
     static int[] of(GuestRam ram) {
-        int pages = (int) (ram.size() >>> GuestRam.PAGE_SHIFT);
-        java.util.BitSet used = ram.pagesInUse();
+        return of(ram.pagesInUse(), (int) (ram.size() >>> GuestRam.PAGE_SHIFT));
+    }
+
+    /** The runs of the pages set in {@code used}, as {@link #of(GuestRam)} gives them. */
+    static int[] of(java.util.BitSet used, int pages) {
         int[] runs = new int[16];
         int n = 0;
         int start = -1;

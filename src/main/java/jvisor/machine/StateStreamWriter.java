@@ -25,6 +25,8 @@ public final class StateStreamWriter {
     /** Pad RAM data to page boundaries of the stream (for files that a restore maps). */
     private final boolean alignRam;
     private long position;
+    /** Where RAM is copied before it is checksummed and written, when it may change meanwhile; else null. */
+    private final ByteBuffer live;
     /** Told how much of the RAM section is written (the bulk of a stream), for progress; may be null. */
     private final Progress progress;
 
@@ -35,8 +37,14 @@ public final class StateStreamWriter {
     }
 
     StateStreamWriter(WritableByteChannel out, boolean alignRam, Progress progress) throws IOException {
+        this(out, alignRam, progress, false);
+    }
+
+    /** With {@code liveRam}, RAM may change while it is written (a migration's pre-copy). */
+    StateStreamWriter(WritableByteChannel out, boolean alignRam, Progress progress, boolean liveRam) throws IOException {
         this.out = out;
         this.alignRam = alignRam;
+        this.live = liveRam ? ByteBuffer.allocateDirect(1 << 20) : null;
         this.progress = progress;
         ByteBuffer head = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         head.put(MAGIC).putInt(FORMAT_VERSION).flip();
@@ -79,14 +87,15 @@ public final class StateStreamWriter {
     }
 
     /**
-     * Writes the RAM section: the runs of pages that are not all zero, then their data. Zero
-     * pages are neither written nor read back: RAM starts zeroed.
+     * Writes a RAM section: the runs of {@code pages} (null: those that are not all zero), then
+     * their data. Zero pages are neither written nor read back: RAM starts zeroed. Returns the
+     * bytes of page data written.
      */
-    void ram(GuestRam ram, int version) throws IOException {
-        int[] runs = RamRuns.of(ram);
+    long ram(GuestRam ram, int version, java.util.BitSet pages) throws IOException {
+        int[] runs = pages == null ? RamRuns.of(ram) : RamRuns.of(pages, (int) (ram.size() >>> GuestRam.PAGE_SHIFT));
         int count = runs.length / 2;
-        long pages = 0;
-        for (int i = 0; i < count; i++) pages += runs[2 * i + 1];
+        long pageCount = 0;
+        for (int i = 0; i < count; i++) pageCount += runs[2 * i + 1];
         ByteBuffer table = ByteBuffer.allocate(12 + 8 * count + 4).order(ByteOrder.LITTLE_ENDIAN);
         table.putLong(ram.size()).putInt(count);
         for (int r : runs) table.putInt(r);
@@ -96,7 +105,7 @@ public final class StateStreamWriter {
         long dataStart = position + probe.capacity() + fixed;
         int pad = alignRam ? (int) (-dataStart & (GuestRam.PAGE_SIZE - 1)) : 0;
         table.putInt(pad).flip();
-        long length = fixed + pad + pages * GuestRam.PAGE_SIZE;
+        long length = fixed + pad + pageCount * GuestRam.PAGE_SIZE;
 
         CRC32 crc = new CRC32();
         ByteBuffer head = sectionHead(name, version, length);
@@ -108,16 +117,28 @@ public final class StateStreamWriter {
         crc.update(zeros.duplicate());
         write(zeros);
         MemorySegment mem = ram.segment();
-        long total = pages * GuestRam.PAGE_SIZE, done = 0;
+        long total = pageCount * GuestRam.PAGE_SIZE, done = 0;
         for (int i = 0; i < count; i++) {
-            ByteBuffer data = mem.asSlice((long) runs[2 * i] << GuestRam.PAGE_SHIFT,
-                    (long) runs[2 * i + 1] << GuestRam.PAGE_SHIFT).asByteBuffer();
-            crc.update(data.duplicate());
-            done += data.remaining();
-            write(data);
+            long from = (long) runs[2 * i] << GuestRam.PAGE_SHIFT, bytes = (long) runs[2 * i + 1] << GuestRam.PAGE_SHIFT;
+            if (live == null) {
+                ByteBuffer data = mem.asSlice(from, bytes).asByteBuffer();
+                crc.update(data.duplicate());
+                write(data);
+            } else {
+                // The guest may write a page while it is sent: checksum the copy that goes out.
+                for (long at = 0; at < bytes; at += live.capacity()) {
+                    int n = (int) Math.min(live.capacity(), bytes - at);
+                    MemorySegment.copy(mem, from + at, MemorySegment.ofBuffer(live.clear()), 0, n);
+                    live.limit(n);
+                    crc.update(live.duplicate());
+                    write(live);
+                }
+            }
+            done += bytes;
             if (progress != null) progress.at(done, total);
         }
         write(crcBuffer(crc));
+        return total;
     }
 
     private static ByteBuffer sectionHead(String name, int version, long length) {

@@ -16,6 +16,11 @@ import java.util.BitSet;
  * <p>Pages can be watched: a store through the CPU's slow path or a device DMA write to a watched
  * page notifies its watchers. The CPU never installs a fast store mapping for a watched page, so
  * no store is missed.
+ *
+ * <p>A dirty log (for live migration) records which pages were written since it was last read.
+ * Like watchers it sees only slow-path stores: the CPU marks a page when it installs a fast
+ * store mapping for it, so whoever reads the log must also drop those mappings (see
+ * {@link #takeDirty}).
  */
 public final class GuestRam implements AutoCloseable {
     public static final int PAGE_SHIFT = 12;
@@ -187,6 +192,7 @@ public final class GuestRam implements AutoCloseable {
 
     private void notifyRange(long pa, long len) {
         long off = pa - base;
+        markDirty(off, len);
         for (long p = off & -PAGE_SIZE; p < off + len; p += PAGE_SIZE) {
             PageWatcher[] ws = watchers[(int) (p >>> PAGE_SHIFT)];
             if (ws != null) {
@@ -194,6 +200,46 @@ public final class GuestRam implements AutoCloseable {
                 for (PageWatcher w : ws) w.written(base + s, (int) (e - s));
             }
         }
+    }
+
+    // ---- dirty log (live migration) ----
+
+    private static final VarHandle BITS = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+    /** One bit per page written since the log was last taken; null while nobody logs. */
+    private volatile long[] dirty;
+
+    /** Starts recording written pages (from an empty log). */
+    public void startDirtyLog() { dirty = new long[(int) ((size >>> PAGE_SHIFT) + 63 >>> 6)]; }
+
+    public void stopDirtyLog() { dirty = null; }
+
+    public boolean dirtyLogging() { return dirty != null; }
+
+    /**
+     * Records that {@code [off, off+len)} is written or about to be: called on every write to
+     * RAM that does not go through a fast store mapping, and when such a mapping is made.
+     */
+    public void markDirty(long off, long len) {
+        long[] d = dirty;
+        if (d == null || len <= 0) return;
+        for (long p = off >>> PAGE_SHIFT, last = (off + len - 1) >>> PAGE_SHIFT; p <= last; p++) {
+            long bit = 1L << p;
+            int word = (int) (p >>> 6);
+            if ((d[word] & bit) == 0) BITS.getAndBitwiseOr(d, word, bit);
+        }
+    }
+
+    /**
+     * The pages written since the last call (or since the log started), and a fresh log. The
+     * caller must then drop every fast store mapping of every CPU before it reads the pages, so
+     * that the next write to each of them is recorded again.
+     */
+    public BitSet takeDirty() {
+        long[] d = dirty;
+        if (d == null) throw new IllegalStateException("no dirty log");
+        long[] taken = new long[d.length];
+        for (int i = 0; i < d.length; i++) taken[i] = (long) BITS.getAndSet(d, i, 0L);
+        return BitSet.valueOf(taken);
     }
 
     // ---- restore (machine state stream) ----

@@ -112,19 +112,19 @@ class SnapshotTest {
         m.close();
     }
 
-    private static Machine machine() throws Exception {
+    static Machine machine() throws Exception {
         Machine m = Guest.newMachine(HARTS, new ByteArrayOutputStream());
         m.loadHtifProgram(ElfImage.read(program));
         return m;
     }
 
-    private static long result(Machine m) throws Exception {
+    static long result(Machine m) throws Exception {
         long at = ElfImage.read(program).symbol("result");
         return m.ram().getLong(at - m.ram().base());
     }
 
     /** Runs {@code m} on a thread of its own; the reference holds its outcome when it ends. */
-    private static Thread start(Machine m, AtomicReference<Machine.Outcome> outcome) {
+    static Thread start(Machine m, AtomicReference<Machine.Outcome> outcome) {
         return Thread.ofPlatform().daemon().start(() -> outcome.set(m.run()));
     }
 
