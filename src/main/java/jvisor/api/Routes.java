@@ -67,6 +67,44 @@ final class Routes {
         r.ws(BASE + "/vms/{name}/console", ws -> new ConsoleSocket(host).configure(ws));
         ALL.add(new Route("GET", BASE + "/vms/{name}/console"));
         get(r, "/events", this::events);
+        post(r, "/vms/{name}/migrate", ctx -> ctx.status(202).json(vm(ctx).migrate(migration(ctx))));
+        get(r, "/vms/{name}/migration", ctx -> ctx.json(host.migrationStatus(ctx.pathParam("name"))));
+        delete(r, "/vms/{name}/migration", ctx -> {
+            Vm vm = vm(ctx);
+            vm.cancelMigration();
+            ctx.json(vm.migrationStatus());
+        });
+        r.ws(BASE + "/vms/{name}/incoming", ws -> new IncomingSocket(host).configure(ws));
+        ALL.add(new Route("GET", BASE + "/vms/{name}/incoming"));
+    }
+
+    /** The body of POST /vms/{name}/migrate. */
+    record MigrateRequest(String to, String token, Long maxDowntimeMs, java.util.Map<String, String> paths) {}
+
+    private static jvisor.host.OutgoingMigration.Request migration(Context ctx) throws IOException {
+        String body = ctx.body();
+        if (body.isBlank()) throw HostException.invalid(null, "the body must say where to: {\"to\": \"http://HOST:PORT\", \"token\": \"...\"}");
+        MigrateRequest m = Json.MAPPER.readValue(body, MigrateRequest.class);
+        if (m.to() == null || m.to().isBlank()) throw HostException.invalid("to", "to: give the destination daemon's URL, http://HOST:PORT");
+        java.net.URI to;
+        try {
+            to = java.net.URI.create(m.to().strip());
+        } catch (IllegalArgumentException e) {
+            throw HostException.invalid("to", "to: " + m.to() + " is not a URL (give http://HOST:PORT)");
+        }
+        if (!("http".equals(to.getScheme()) || "https".equals(to.getScheme())) || to.getHost() == null || to.getPort() < 0) {
+            throw HostException.invalid("to", "to: " + m.to() + " is not a daemon's URL (give http://HOST:PORT or https://HOST:PORT)");
+        }
+        if (m.token() == null || m.token().isBlank()) throw HostException.invalid("token", "token: give the destination daemon's API token (its STATE/token file)");
+        long ms = m.maxDowntimeMs() == null ? 50 : m.maxDowntimeMs();
+        if (ms < 1 || ms > 60_000) throw HostException.invalid("maxDowntimeMs", "maxDowntimeMs: give 1 to 60000 (got " + ms + ")");
+        java.util.Map<String, String> paths = m.paths() == null ? java.util.Map.of() : m.paths();
+        for (var e : paths.entrySet()) {
+            if (!Path.of(e.getKey()).isAbsolute() || !Path.of(e.getValue()).isAbsolute()) {
+                throw HostException.invalid("paths", "paths: " + e.getKey() + "=" + e.getValue() + ": give absolute paths on both sides");
+            }
+        }
+        return new jvisor.host.OutgoingMigration.Request(to, m.token().strip(), java.time.Duration.ofMillis(ms), paths);
     }
 
     private static void get(RoutesConfig r, String path, Handler h) { r.get(BASE + path, h); add("GET", path); }

@@ -32,6 +32,8 @@ public final class Host implements AutoCloseable {
     private final Map<String, Vm> vms = new ConcurrentSkipListMap<>();
     private final Map<String, Long> reserved = new ConcurrentHashMap<>();
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
+    /** The migrations that moved VMs away from this host, by VM name, for their status. */
+    private final Map<String, OutgoingMigration> departed = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
     private Host(StateDir dir, long maxMemory, BootSpec.ImageSource images) {
@@ -117,10 +119,74 @@ public final class Host implements AutoCloseable {
             }
             Vm vm = new Vm(this, d, VmState.DEFINED, null, null, null);
             vms.put(d.name(), vm);
+            departed.remove(d.name());
             persist(vm);
             event(vm, "defined");
             return vm;
         }
+    }
+
+    // ---- live migration ----
+
+    /**
+     * Where VM {@code name}'s migration from this host is: one going on or failed (the VM is
+     * here), or one that moved the VM away (it is not).
+     */
+    public OutgoingMigration.Status migrationStatus(String name) {
+        Vm vm = vms.get(name);
+        if (vm != null) return vm.migrationStatus();
+        OutgoingMigration m = departed.get(name);
+        if (m == null) throw HostException.notFound("no VM called '" + name + "' (see the list of VMs)");
+        return m.status();
+    }
+
+    /** The destination's side of a migration of VM {@code name} arriving over {@code link}. */
+    public IncomingMigration incoming(String name, IncomingMigration.Link link) {
+        return new IncomingMigration(this, name, link);
+    }
+
+    /**
+     * Adds a VM arriving by live migration, incoming: its name taken and its memory accounted,
+     * but nothing stored until it runs here ({@link Vm#arrived}).
+     */
+    Vm defineIncoming(VmDefinition d) {
+        d.check();
+        synchronized (vms) {
+            if (closing) throw HostException.conflict("the daemon is shutting down");
+            if (vms.containsKey(d.name())) {
+                throw HostException.conflict("a VM called '" + d.name() + "' exists on the destination; delete it or migrate another");
+            }
+            reserve(d.name(), d.config().memoryBytes());
+            Vm vm = new Vm(this, d, VmState.INCOMING, null, null, null);
+            vms.put(d.name(), vm);
+            event(vm, "arriving by live migration");
+            return vm;
+        }
+    }
+
+    /** Forgets an incoming VM that did not arrive. */
+    void dropIncoming(Vm vm, String why) {
+        if (vm == null) return;
+        synchronized (vms) {
+            if (vm.state() != VmState.INCOMING || vms.get(vm.name()) != vm) return;
+            vms.remove(vm.name());
+        }
+        release(vm.name());
+        vm.discardLog();
+        emit(new HostEvent(System.currentTimeMillis(), vm.name(), "deleted", "the migration did not arrive: " + why));
+    }
+
+    /** Forgets a VM that now runs on another host: its definition and log go, as with delete. */
+    void migratedAway(Vm vm, OutgoingMigration migration, String message) {
+        departed.put(vm.name(), migration);
+        vms.remove(vm.name(), vm);
+        try {
+            Files.deleteIfExists(dir.vmFile(vm.name()));
+        } catch (IOException e) {
+            System.err.println("jvisor: " + vm.name() + " migrated, but " + dir.vmFile(vm.name()) + " stays: " + e.getMessage());
+        }
+        vm.discardLog();
+        emit(new HostEvent(System.currentTimeMillis(), vm.name(), "migrated", message));
     }
 
     /** Replaces a stopped VM's definition (the name stays). */

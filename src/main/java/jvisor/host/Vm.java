@@ -32,7 +32,7 @@ public final class Vm {
                        Long startedAt) {}
 
     /** Why the current run is ending, when the host ended it. */
-    private enum Ending { STOP, SAVE, EXIT }
+    private enum Ending { STOP, SAVE, EXIT, MIGRATED }
 
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
 
@@ -52,6 +52,10 @@ public final class Vm {
     /** The VM's gdb stub while it runs, when its definition asks for one (as {@code jvisor run --gdb}). */
     private jvisor.gdb.GdbServer gdb;
     private Ending ending;
+    /** The live migration of this VM to another host while one goes on (or failed last: see its status). */
+    private volatile OutgoingMigration migration;
+    private volatile OutgoingMigration lastMigration;
+    private String migratedMessage;
     private long sampleInsns, sampleNanos; // for MIPS between stats calls; guarded by this
 
     Vm(Host host, VmDefinition definition, VmState state, String reason, Path snapshot, String resumeAs) {
@@ -97,6 +101,7 @@ public final class Vm {
     }
 
     synchronized void delete() throws IOException {
+        if (state == VmState.INCOMING) throw HostException.conflict(name + " is arriving by live migration; it can be deleted once it runs");
         if (state.active()) throw HostException.conflict(name + " is " + state.label() + "; stop it before deleting it");
         dropSnapshot();
         log.delete();
@@ -255,6 +260,12 @@ public final class Vm {
             setState(VmState.CRASHED, reason);
         } else if (ending == Ending.SAVE) {
             setState(VmState.SAVED, "saved to " + snapshot);
+        } else if (ending == Ending.MIGRATED) {
+            state = VmState.STOPPED; // gone from this host: nothing to record
+            ending = null;
+            host.migratedAway(this, migration, migratedMessage);
+            migration = null;
+            return;
         } else if (ending == Ending.EXIT) {
             state = VmState.STOPPED; // the daemon is exiting: not recorded, the next one finds it stopped
         } else if (ending == Ending.STOP) {
@@ -283,19 +294,19 @@ public final class Vm {
 
     /** Resets a running guest, as if it rebooted itself. */
     public synchronized void reboot() {
-        if (state != VmState.RUNNING || ending != null) throw HostException.conflict(name + " is " + describe() + "; only a running VM can reboot");
+        if (state != VmState.RUNNING || ending != null || migration != null) throw HostException.conflict(name + " is " + describe() + "; only a running VM can reboot");
         machine.reboot();
         host.event(this, "reboot requested");
     }
 
     public synchronized void pause() {
-        if (state != VmState.RUNNING || ending != null) throw HostException.conflict(name + " is " + describe() + "; only a running VM can pause");
+        if (state != VmState.RUNNING || ending != null || migration != null) throw HostException.conflict(name + " is " + describe() + "; only a running VM can pause");
         machine.pause();
         setState(VmState.PAUSED, "paused");
     }
 
     public synchronized void resume() {
-        if (state != VmState.PAUSED || ending != null) throw HostException.conflict(name + " is " + describe() + "; only a paused VM can resume");
+        if (state != VmState.PAUSED || ending != null || migration != null) throw HostException.conflict(name + " is " + describe() + "; only a paused VM can resume");
         machine.resume();
         setState(VmState.RUNNING, "resumed");
     }
@@ -380,6 +391,16 @@ public final class Vm {
         awaitEnd();
     }
 
+    /** Deletes the log and wakes console readers (the VM left this host). */
+    void discardLog() {
+        try {
+            log.delete();
+        } catch (IOException e) {
+            console.note("could not delete the log: " + e.getMessage());
+        }
+        console.close();
+    }
+
     /** Closes the log and wakes console readers (the daemon is exiting). */
     void closeLog() {
         log.close();
@@ -390,16 +411,18 @@ public final class Vm {
     public void injectFault(String what) { console.failNextWrite(new IllegalStateException(what)); }
 
     private void requireActive(String verb) {
-        if (!state.active() || ending != null) {
+        if (!state.active() || ending != null || migration != null) {
             throw HostException.conflict(name + " is " + describe() + "; only a running or paused VM can " + verb);
         }
     }
 
     private String describe() {
+        if (ending == null && migration != null && state.active()) return "being migrated to " + migration.target();
         return ending == null || !state.active() ? state.label() : switch (ending) {
             case STOP -> "stopping";
             case SAVE -> "being saved";
             case EXIT -> "shutting down";
+            case MIGRATED -> "leaving for " + migration.target();
         };
     }
 
@@ -436,6 +459,74 @@ public final class Vm {
         if (s != VmState.RUNNING && s != VmState.PAUSED) console.note(name + " " + s.label() + ": " + why);
         host.persist(this);
         host.event(this, why);
+    }
+
+    // ---- live migration ----
+
+    /**
+     * Starts moving this running or paused VM to another host (the work goes on in the
+     * background; {@link #migrationStatus} and the events follow it).
+     */
+    public synchronized OutgoingMigration.Status migrate(OutgoingMigration.Request request) {
+        if (state == VmState.INCOMING) throw HostException.conflict(name + " is arriving here by live migration");
+        requireActive("migrate");
+        migration = new OutgoingMigration(host, this, request);
+        migration.start();
+        return migration.status();
+    }
+
+    /** Where the current (or last failed) migration is; 404 if there was none. */
+    public OutgoingMigration.Status migrationStatus() {
+        OutgoingMigration m = migration != null ? migration : lastMigration;
+        if (m == null) throw HostException.notFound(name + " has not been migrated from this host");
+        return m.status();
+    }
+
+    /** Cancels a migration that has not handed the VM over yet: it keeps running here. */
+    public void cancelMigration() {
+        OutgoingMigration m = migration;
+        if (m == null) throw HostException.conflict(name + " is not being migrated");
+        m.cancel();
+    }
+
+    /** The machine a migration sends; null unless active. */
+    Machine machine() { return machine; }
+
+    /** The migration failed or was cancelled: the VM goes on here as it was ({@code resume}: it ran before). */
+    synchronized void migrationFailed(OutgoingMigration m, boolean resume, String why) {
+        lastMigration = m;
+        migration = null;
+        if (resume && machine != null) machine.resume();
+        host.event(this, why);
+    }
+
+    /**
+     * The migration's outcome is unknown (the connection broke after hand-over and the
+     * destination could not be asked): the VM stays here, paused, until a person looks.
+     */
+    synchronized void migrationUnknown(OutgoingMigration m, String why) {
+        lastMigration = m;
+        migration = null;
+        reason = why;
+        setState(VmState.PAUSED, why);
+    }
+
+    /** The destination runs the VM: this copy ends, and the VM leaves this host ({@code message} says how it went). */
+    void migrated(String message) {
+        synchronized (this) {
+            migratedMessage = message;
+            ending = Ending.MIGRATED;
+            machine.powerOff(0);
+        }
+        awaitEnd();
+    }
+
+    /** A VM arrived by live migration: runs {@code m} (paused if it was paused at the source). */
+    synchronized void arrived(Machine m, boolean paused) {
+        if (state != VmState.INCOMING) throw new IllegalStateException(name + " is " + state.label() + ", not incoming");
+        m.setJit(definition.jitMode());
+        if (!paused) m.resume();
+        launch(m, "arrived by live migration");
     }
 
     // ---- log and stats ----

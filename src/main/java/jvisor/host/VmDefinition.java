@@ -128,6 +128,23 @@ public record VmDefinition(String name, String image, String kernel, String init
                 append, bios);
     }
 
+    /**
+     * The same definition with files at other paths ({@code moved}: as given → as this host sees
+     * them), for a VM that migrated to a host that mounts its shared storage elsewhere.
+     */
+    public VmDefinition withPaths(java.util.Map<Path, Path> moved) {
+        if (moved.isEmpty()) return this;
+        java.util.function.UnaryOperator<String> file = f -> f == null ? null : moved.getOrDefault(Path.of(f), Path.of(f)).toString();
+        java.util.function.Function<List<String>, List<String>> specs = list -> list.stream().map(v -> {
+            DeviceSpec d = DeviceSpec.disk(v);
+            Path p = d.path();
+            return moved.containsKey(p) ? d.withPath(moved.get(p)).value() : v;
+        }).toList();
+        String biosFile = List.of("builtin", "none", "opensbi").contains(bios) ? bios : file.apply(bios);
+        return new VmDefinition(name, image, file.apply(kernel), file.apply(initrd), append, biosFile, memory, cpus,
+                specs.apply(disks), nets, specs.apply(shares), rng, jit, gdb);
+    }
+
     /** The virtio devices in slot order, as {@code jvisor run} orders them: disks, nets, shares, rng. */
     public List<DeviceSpec> devices() { return DeviceSpec.of(disks, nets, shares, rng); }
 }

@@ -1,0 +1,137 @@
+package jvisor.host;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import jvisor.machine.Machine;
+import jvisor.machine.Migration;
+
+/**
+ * The destination's side of a live migration, one per connection: takes the definition, reads
+ * the state stream into a paused machine, says {@code ready}, and runs the VM only when the
+ * source says {@code go} (from then on the source will not resume its copy). If the connection
+ * ends before {@code go}, or anything fails, the incoming VM and its memory are dropped, so the
+ * source's copy stays the only one.
+ */
+public final class IncomingMigration {
+    /** The connection back to the source, as the API gives it. */
+    public interface Link {
+        void send(String text);
+
+        void close(int code, String reason);
+    }
+
+    /** Largest binary message of the stream: the server must accept frames this big. */
+    public static final int CHUNK = MigrationChannels.CHUNK;
+
+    /** How long the source has to say go once we are ready. */
+    private static final long GO_TIMEOUT_SECONDS = 60;
+
+    private final Host host;
+    private final String name;
+    private final Link link;
+    private final MigrationChannels.Receiving stream = new MigrationChannels.Receiving();
+    private final CompletableFuture<Boolean> go = new CompletableFuture<>();
+    private volatile Vm vm;
+    private volatile boolean started;
+
+    IncomingMigration(Host host, String name, Link link) {
+        this.host = host;
+        this.name = name;
+        this.link = link;
+    }
+
+    /** A text message from the source. */
+    public void text(String json) {
+        MigrationMessage m;
+        try {
+            m = MigrationMessage.parse(json);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+            return;
+        }
+        switch (m.type()) {
+            case MigrationMessage.DEFINE -> define(m);
+            case MigrationMessage.GO -> go.complete(true);
+            case MigrationMessage.CANCEL -> go.complete(false);
+            default -> fail("unexpected migration message '" + m.type() + "'");
+        }
+    }
+
+    /** A part of the state stream. */
+    public void binary(ByteBuffer data) {
+        try {
+            stream.arrived(data);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The connection ended (either side, any reason). */
+    public void closed() {
+        stream.end();
+        go.complete(false);
+    }
+
+    private void define(MigrationMessage m) {
+        if (started || m.definition() == null) {
+            fail(started ? "defined twice" : "define without a definition");
+            return;
+        }
+        started = true;
+        VmDefinition d = m.definition().named(name);
+        Map<Path, Path> moved = new HashMap<>();
+        if (m.paths() != null) m.paths().forEach((from, to) -> moved.put(Path.of(from), Path.of(to)));
+        try {
+            vm = host.defineIncoming(d.withPaths(moved));
+        } catch (HostException e) {
+            fail(e.getMessage());
+            return;
+        }
+        boolean paused = Boolean.TRUE.equals(m.paused());
+        Thread.ofPlatform().name("jvisor-incoming-" + name).start(() -> receive(moved, paused));
+        link.send(MigrationMessage.of(MigrationMessage.ACCEPTED).json());
+    }
+
+    /** Reads the stream, waits for go, runs the VM; drops it on any failure. */
+    private void receive(Map<Path, Path> moved, boolean paused) {
+        Machine m = null;
+        try {
+            m = Migration.receive(stream, "the migration stream", vm.console(), moved);
+            link.send(MigrationMessage.of(MigrationMessage.READY).json());
+            Boolean told = go.get(GO_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (!told) throw new IllegalStateException("the source ended the migration before it handed the VM over");
+            vm.arrived(m, paused);
+        } catch (java.util.concurrent.TimeoutException e) {
+            drop(m, "the source did not hand the VM over within " + GO_TIMEOUT_SECONDS + " s");
+            return;
+        } catch (Exception e) {
+            drop(m, e.getMessage());
+            return;
+        }
+        try { // it runs here now, whether or not the source hears it
+            link.send(MigrationMessage.of(MigrationMessage.RUNNING).json());
+            link.close(1000, "migrated");
+        } catch (RuntimeException e) {
+            vm.console().note("the source did not hear that the VM arrived: " + e.getMessage());
+        }
+    }
+
+    private void drop(Machine m, String why) {
+        if (m != null) m.close();
+        host.dropIncoming(vm, why);
+        fail(why);
+    }
+
+    private void fail(String message) {
+        try {
+            link.send(MigrationMessage.error(message).json());
+        } catch (RuntimeException e) {
+            // the source is gone already
+        }
+        link.close(1011, "migration failed");
+    }
+}

@@ -1,0 +1,37 @@
+package jvisor.host;
+
+import java.util.Map;
+
+/**
+ * A control message of a live migration, a WebSocket text message in JSON beside the binary
+ * state stream (docs/HOST.md, "Live migration"). Source to destination: {@code define} (the VM's
+ * definition, whether it is paused, where the destination finds its files), then the stream,
+ * then {@code go} once the destination is {@code ready}; destination to source: {@code accepted},
+ * {@code ready}, {@code running}, or {@code error} with a message.
+ */
+record MigrationMessage(String type, VmDefinition definition, Boolean paused, Map<String, String> paths, String message) {
+    static final String DEFINE = "define", ACCEPTED = "accepted", READY = "ready", GO = "go", RUNNING = "running",
+            ERROR = "error", CANCEL = "cancel";
+
+    static MigrationMessage of(String type) { return new MigrationMessage(type, null, null, null, null); }
+
+    static MigrationMessage error(String message) { return new MigrationMessage(ERROR, null, null, null, message); }
+
+    String json() {
+        try {
+            return Json.MAPPER.writeValueAsString(this);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static MigrationMessage parse(String json) {
+        try {
+            MigrationMessage m = Json.MAPPER.readValue(json, MigrationMessage.class);
+            if (m.type() == null) throw new IllegalArgumentException("a migration message without a type");
+            return m;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("a migration message that is not JSON: " + e.getOriginalMessage());
+        }
+    }
+}

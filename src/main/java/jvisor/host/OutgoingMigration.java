@@ -1,0 +1,278 @@
+package jvisor.host;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import jvisor.machine.Machine;
+import jvisor.machine.Migration;
+
+/**
+ * The source's side of a live migration of one VM to another jvisor host (docs/HOST.md, "Live
+ * migration"): a WebSocket to the destination's {@code /api/v1/vms/NAME/incoming}, the
+ * definition, the state stream by pre-copy ({@link Migration}), then the hand-over.
+ *
+ * <p>Never two, never none. Until the destination says {@code ready} (it holds the whole
+ * state, paused) any failure resumes the VM here. Then this side sends {@code go} and from that
+ * moment never resumes it by itself: the destination runs it on {@code go}, and drops it if the
+ * connection ends before {@code go} arrives. If the connection breaks between {@code go} and
+ * {@code running}, this side asks the destination over a new connection whether the VM runs
+ * there: it does (done), it does not or the destination is down (resume here), or no answer
+ * (the VM stays paused here, and the events say why).
+ */
+public final class OutgoingMigration {
+    /** What the API asks: where to, with which token, how long the guest may stand still. */
+    public record Request(URI to, String token, Duration maxDowntime, Map<String, String> paths) {}
+
+    /** Where a migration is, for the API. */
+    public record Status(String vm, String to, String phase, Migration.Progress progress, Double downtimeMs,
+                         Double totalSeconds, String error) {}
+
+    private static final long ANSWER_TIMEOUT_SECONDS = 60;
+    private static final long RECONCILE_SECONDS = 15;
+
+    private final Host host;
+    private final Vm vm;
+    private final Request request;
+    private final BlockingQueue<MigrationMessage> replies = new LinkedBlockingQueue<>();
+    private final long startNanos = System.nanoTime();
+    private volatile String phase = "connecting";
+    private volatile Migration.Progress progress;
+    private volatile Double downtimeMs, totalSeconds;
+    private volatile String error;
+    private volatile boolean cancelled;
+    private volatile WebSocket socket;
+    private Thread worker;
+
+    OutgoingMigration(Host host, Vm vm, Request request) {
+        this.host = host;
+        this.vm = vm;
+        this.request = request;
+    }
+
+    String target() { return request.to().toString(); }
+
+    Status status() {
+        return new Status(vm.name(), target(), phase, progress, downtimeMs, totalSeconds, error);
+    }
+
+    void start() {
+        worker = Thread.ofPlatform().name("jvisor-migrate-" + vm.name()).start(this::run);
+    }
+
+    /** Gives up unless the VM is already handed over; the VM runs on here. */
+    void cancel() {
+        cancelled = true;
+        WebSocket s = socket;
+        if (s != null) s.abort();
+        Thread w = worker;
+        if (w != null) w.interrupt();
+    }
+
+    private void run() {
+        Machine m = vm.machine();
+        boolean wasPaused = m.paused();
+        boolean handedOver = false;
+        try {
+            connect();
+            send(new MigrationMessage(MigrationMessage.DEFINE, vm.definition(), wasPaused, request.paths(), null));
+            expect(MigrationMessage.ACCEPTED);
+            MigrationChannels.Sending out = new MigrationChannels.Sending(socket);
+            Migration mig = new Migration(m, out, request.maxDowntime(), this::progressed);
+            phase("pre-copy", "migration to " + target() + " started");
+            mig.precopy();
+            long stopped = System.nanoTime();
+            phase("stop-and-copy", "migration: " + vm.name() + " stopped here; sending the rest");
+            mig.finish();
+            out.flush();
+            phase("stopped", "migration: all state sent; waiting for the destination");
+            expect(MigrationMessage.READY);
+            handedOver = true; // from here on, never resume here without asking the destination
+            send(MigrationMessage.of(MigrationMessage.GO));
+            phase("handing over", "migration: handed over; waiting for the destination to run it");
+            expect(MigrationMessage.RUNNING);
+            downtimeMs = (System.nanoTime() - stopped) / 1e6;
+            succeeded();
+        } catch (Exception e) {
+            String why = cancelled ? "cancelled" : message(e);
+            if (!handedOver) {
+                abort();
+                failed(cancelled ? "cancelled" : "failed", "migration to " + target() + " " + (cancelled ? "cancelled" : "failed: " + why)
+                        + "; " + vm.name() + " goes on here", !wasPaused, why);
+            } else {
+                reconcile(why, wasPaused);
+            }
+        }
+    }
+
+    private void succeeded() {
+        totalSeconds = (System.nanoTime() - startNanos) / 1e9;
+        vm.migrated(String.format("migrated to %s in %.2f s, %s stopped, %d pages sent", target(), totalSeconds,
+                downtimeMs == null ? "unknown time" : String.format("%.1f ms", downtimeMs), progress == null ? 0 : progress.pagesSent()));
+        phase = "done";
+    }
+
+    private void failed(String newPhase, String event, boolean resume, String why) {
+        phase = newPhase;
+        error = why;
+        totalSeconds = (System.nanoTime() - startNanos) / 1e9;
+        vm.migrationFailed(this, resume, event);
+    }
+
+    /**
+     * The connection broke after {@code go}: does the VM run at the destination? Asks it until
+     * it answers or {@value #RECONCILE_SECONDS} s pass.
+     */
+    private void reconcile(String why, boolean wasPaused) {
+        abort();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RECONCILE_SECONDS);
+        String lastProblem = why;
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpRequest get = HttpRequest.newBuilder(request.to().resolve("/api/v1/vms/" + vm.name()))
+                        .header("Authorization", "Bearer " + request.token()).timeout(Duration.ofSeconds(3)).GET().build();
+                HttpResponse<String> r = client.send(get, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 404) {
+                    failed("failed", "migration to " + target() + " failed after hand-over (" + why
+                            + "); the destination does not have it, so " + vm.name() + " goes on here", !wasPaused, why);
+                    return;
+                }
+                if (r.statusCode() == 200) {
+                    Vm.Info info = Json.MAPPER.readValue(r.body(), Vm.Info.class);
+                    if (!VmState.INCOMING.label().equals(info.state())) {
+                        succeeded(); // it runs (or is paused, as here) at the destination
+                        return;
+                    }
+                } else {
+                    lastProblem = "the destination answered " + r.statusCode();
+                }
+            } catch (ConnectException e) {
+                // Nobody listens there: the destination is down, and so is whatever it ran.
+                failed("failed", "migration to " + target() + " failed after hand-over (" + why
+                        + "); the destination is down, so " + vm.name() + " goes on here", !wasPaused, why);
+                return;
+            } catch (IOException e) {
+                lastProblem = message(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        phase = "unknown";
+        error = why + "; then " + lastProblem;
+        vm.migrationUnknown(this, "migration to " + target() + ": the connection broke after hand-over and the destination"
+                + " cannot be asked (" + lastProblem + "); " + vm.name() + " stays paused here: resume it here only if it"
+                + " does not run there");
+    }
+
+    // ---- the connection ----
+
+    private void connect() throws Exception {
+        URI to = request.to();
+        String scheme = switch (to.getScheme() == null ? "" : to.getScheme()) {
+            case "http" -> "ws";
+            case "https" -> "wss";
+            default -> throw new IllegalArgumentException("--to " + to + ": give the destination's URL, http://HOST:PORT");
+        };
+        URI ws = new URI(scheme, null, to.getHost(), to.getPort(), "/api/v1/vms/" + vm.name() + "/incoming", null, null);
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        socket = client.newWebSocketBuilder().header("Authorization", "Bearer " + request.token())
+                .connectTimeout(Duration.ofSeconds(10)).buildAsync(ws, new Replies()).get(15, TimeUnit.SECONDS);
+    }
+
+    private void send(MigrationMessage m) throws Exception {
+        socket.sendText(m.json(), true).get(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** Waits for the destination's next message, which must be {@code type}. */
+    private void expect(String type) throws Exception {
+        MigrationMessage m = replies.poll(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (m == null) throw new IOException("the destination did not answer within " + ANSWER_TIMEOUT_SECONDS + " s");
+        if (m.type().equals(MigrationMessage.ERROR)) throw new IOException("the destination refused: " + m.message());
+        if (!m.type().equals(type)) throw new IOException("the destination said '" + m.type() + "' where '" + type + "' belongs");
+    }
+
+    private void abort() {
+        WebSocket s = socket;
+        if (s != null) s.abort();
+    }
+
+    private void phase(String p, String event) {
+        phase = p;
+        host.event(vm, event);
+    }
+
+    private void progressed(Migration.Progress p) {
+        progress = p;
+        if (p.phase().equals("pre-copy")) {
+            host.event(vm, String.format("migration round %d: %d pages sent, %d dirty, %.0f pages/s written, %.0f MB/s,"
+                            + " expected downtime %.1f ms%s", p.round(), p.pagesSent(), p.pagesLeft(), p.dirtyPagesPerSecond(),
+                    p.bytesPerSecond() / 1e6, p.expectedDowntimeMs(),
+                    p.throttlePercent() > 0 ? ", guest slowed to " + (100 - p.throttlePercent()) + "% (auto-converge)" : ""));
+        }
+    }
+
+    private static String message(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof java.util.concurrent.ExecutionException || t instanceof java.util.concurrent.CompletionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+
+    /** The destination's messages, queued for {@link #expect}; a broken connection queues an error. */
+    private final class Replies implements WebSocket.Listener {
+        private final StringBuilder text = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                try {
+                    replies.add(MigrationMessage.parse(text.toString()));
+                } catch (IllegalArgumentException e) {
+                    replies.add(MigrationMessage.error(e.getMessage()));
+                }
+                text.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+            replies.add(MigrationMessage.error("the destination closed the connection (" + code + " " + reason + ")"));
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable e) {
+            replies.add(MigrationMessage.error("the connection broke: " + message(e)));
+        }
+    }
+}

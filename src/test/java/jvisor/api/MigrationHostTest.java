@@ -1,0 +1,96 @@
+package jvisor.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import jvisor.testing.Daemon;
+import jvisor.testing.LinuxGuest;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Live migration between two daemons of this JVM, through their REST APIs: the Linux test guest,
+ * busy with a shell computation and a loop that writes random data into memory, moves from one
+ * daemon to the other and back several times; its shell variables survive, the computation ends
+ * with the right sum, and the VM is on exactly one daemon at every step.
+ */
+@Tag("system")
+class MigrationHostTest {
+    private static final Duration BOOT = Duration.ofMinutes(6);
+    private static final Duration CMD = Duration.ofMinutes(2);
+    static final int SUM_STEPS = 60_000;
+
+    @TempDir Path dir;
+
+    /** What the guest's shell loop computes. */
+    static long expectedSum() {
+        long s = 0;
+        for (int i = 0; i < SUM_STEPS; i++) s = (s * 31 + i) % 1_000_003;
+        return s;
+    }
+
+    @Test
+    void aBusyGuestMovesBackAndForthAndComputesOn() throws Exception {
+        LinuxGuest.assumeAvailable();
+        int moves = Integer.getInteger("jvisor.test.migrations", 4);
+        try (Daemon a = Daemon.start(dir.resolve("a"), 4L << 30); Daemon b = Daemon.start(dir.resolve("b"), 4L << 30)) {
+            a.ok(201, "POST", "/vms?start=true", Daemon.testGuest("g"));
+            Daemon.Console c = a.console("g");
+            c.awaitReady(BOOT);
+            c.ok("KEPT=$((40 + 2))", CMD);
+            c.type("(while true; do dd if=/dev/urandom of=/tmp/noise bs=64k count=32 2>/dev/null; done) &\n");
+            c.type("(s=0; i=0; while [ $i -lt " + SUM_STEPS + " ]; do s=$(( (s * 31 + i) % 1000003 )); i=$((i + 1)); done;"
+                    + " echo $s > /tmp/sum) &\n");
+            c.ok("true", CMD);
+            c.close();
+            Daemon from = a, to = b;
+            for (int k = 0; k < moves; k++) {
+                JsonNode done = migrate(from, to, "g");
+                System.err.println("MigrationHostTest: " + done);
+                System.err.printf("MigrationHostTest: move %d took %.2f s, %.1f ms stopped, %d pages in %d rounds%n", k,
+                        done.get("totalSeconds").asDouble(), done.get("downtimeMs").asDouble(),
+                        done.get("progress").get("pagesSent").asLong(), done.get("progress").get("round").asInt());
+                assertEquals(404, from.call("GET", "/vms/g", null).status(), "the source still has the VM");
+                assertEquals("running", to.ok(200, "GET", "/vms/g", null).get("state").asText());
+                try (Daemon.Console on = to.console("g")) {
+                    assertEquals("42\n", on.ok("echo $KEPT", CMD), "the shell's variable after move " + k);
+                }
+                Daemon t = from;
+                from = to;
+                to = t;
+            }
+            try (Daemon.Console on = from.console("g")) {
+                long deadline = System.nanoTime() + CMD.toNanos();
+                String sum;
+                while ((sum = on.ok("cat /tmp/sum 2>/dev/null || true", CMD).strip()).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(500);
+                }
+                assertEquals(String.valueOf(expectedSum()), sum, "the sum the guest computed across " + moves + " moves");
+            }
+            assertEquals("stopped", from.ok(200, "POST", "/vms/g/stop", null).get("state").asText());
+        }
+    }
+
+    /** Migrates {@code name} and waits until the source says how it ended; returns that status. */
+    static JsonNode migrate(Daemon from, Daemon to, String name) throws InterruptedException {
+        JsonNode started = from.ok(202, "POST", "/vms/" + name + "/migrate",
+                Map.of("to", to.uri().toString(), "token", to.token()));
+        assertEquals(to.uri().toString(), started.get("to").asText());
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (true) {
+            JsonNode s = from.ok(200, "GET", "/vms/" + name + "/migration", null);
+            String phase = s.get("phase").asText();
+            if (phase.equals("done")) return s;
+            if (phase.equals("failed") || phase.equals("cancelled") || phase.equals("unknown")) {
+                throw new AssertionError("the migration ended " + phase + ": " + s);
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError("the migration did not end: " + s);
+            Thread.sleep(50);
+        }
+    }
+}
