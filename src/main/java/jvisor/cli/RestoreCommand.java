@@ -38,15 +38,21 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Print the restore time, instructions retired and MIPS to stderr.")
     boolean stats;
 
-    @Override
-    public Integer call() throws IOException {
-        Machine.JitMode mode = RunCommand.jitMode(jit);
+    /** {@code --path OLD=NEW} options as a map (restore here, migrate in {@code jvisor vm}). */
+    static Map<Path, Path> pathMap(java.util.List<String> options) {
         Map<Path, Path> moved = new LinkedHashMap<>();
-        for (String m : moves) {
+        for (String m : options) {
             int eq = m.indexOf('=');
             if (eq <= 0 || eq == m.length() - 1) throw new Main.UsageError("--path " + m + ": give OLD=NEW");
             moved.put(Path.of(m.substring(0, eq)), Path.of(m.substring(eq + 1)));
         }
+        return moved;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Machine.JitMode mode = RunCommand.jitMode(jit);
+        Map<Path, Path> moved = pathMap(moves);
         Console console = Console.open(new FileOutputStream(FileDescriptor.out));
         try {
             long start = System.nanoTime();

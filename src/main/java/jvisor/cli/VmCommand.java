@@ -162,6 +162,90 @@ final class VmCommand {
         return show(client().call("POST", "/vms/" + name + "/restore", fileBody(file)));
     }
 
+    @Command(name = "migrate", description = {"Move a running or paused VM to another jvisor daemon while it runs (live migration).",
+            "Its disks must be reachable there (shared storage; --path maps where the destination sees them).",
+            "Ctrl-C cancels the migration until the VM is handed over; it then runs on here."})
+    int migrate(@Parameters(paramLabel = "NAME") String name,
+                @Option(names = "--to", required = true, paramLabel = "URL", description = "The destination daemon's API, e.g. http://10.0.0.2:7407.") String to,
+                @Option(names = "--to-token-file", required = true, paramLabel = "FILE",
+                        description = "File holding the destination daemon's API token (its STATE/token).") Path toToken,
+                @Option(names = "--max-downtime", paramLabel = "MS", description = "How long the guest may stand still at the end (default: 50).") Long maxDowntime,
+                @Option(names = "--path", paramLabel = "OLD=NEW", description = "A disk or share at OLD here is at NEW on the destination (repeatable).")
+                List<String> paths) throws InterruptedException {
+        String token;
+        try {
+            token = java.nio.file.Files.readString(toToken).strip();
+        } catch (IOException e) {
+            throw new Main.UsageError("--to-token-file " + toToken + ": cannot read it (" + e.getMessage() + ")");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("to", to);
+        body.put("token", token);
+        if (maxDowntime != null) body.put("maxDowntimeMs", maxDowntime);
+        body.put("paths", RestoreCommand.pathMap(paths == null ? List.of() : paths).entrySet().stream()
+                .collect(java.util.stream.Collectors.toMap(e -> e.getKey().toAbsolutePath().normalize().toString(),
+                        e -> e.getValue().toAbsolutePath().normalize().toString())));
+        ApiClient c = client();
+        c.call("POST", "/vms/" + name + "/migrate", body);
+        Thread cancel = new Thread(() -> {
+            try {
+                c.call("DELETE", "/vms/" + name + "/migration", null);
+            } catch (RuntimeException e) {
+                // already over
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(cancel);
+        try {
+            return followMigration(c, name);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(cancel);
+            } catch (IllegalStateException e) {
+                // exiting: the hook runs
+            }
+        }
+    }
+
+    /** Prints the migration's progress until it ends; 0 once the destination runs the VM. */
+    private int followMigration(ApiClient c, String name) throws InterruptedException {
+        boolean tty = System.console() != null && !json;
+        String last = "";
+        while (true) {
+            JsonNode s = c.call("GET", "/vms/" + name + "/migration", null);
+            String phase = s.get("phase").asText();
+            JsonNode p = s.path("progress");
+            String line = p.isMissingNode() || p.isNull() ? phase : String.format("%s, round %d: %s sent, %d pages dirty, %.0f MB/s%s", phase,
+                    p.get("round").asInt(), ByteSize.format(p.get("bytesSent").asLong()), p.get("pagesLeft").asLong(),
+                    p.get("bytesPerSecond").asDouble() / 1e6,
+                    p.get("throttlePercent").asInt() > 0 ? ", guest slowed to " + (100 - p.get("throttlePercent").asInt()) + "%" : "");
+            switch (phase) {
+                case "done" -> {
+                    if (tty) System.err.print("\r\033[K");
+                    if (json) return print(s);
+                    out.printf("%s: migrated to %s in %.2f s (%s sent, stood still %s)%n", name, s.get("to").asText(),
+                            s.get("totalSeconds").asDouble(), ByteSize.format(p.path("bytesSent").asLong()),
+                            s.hasNonNull("downtimeMs") ? String.format("%.1f ms", s.get("downtimeMs").asDouble()) : "an unknown time");
+                    return 0;
+                }
+                case "failed", "cancelled", "unknown" -> {
+                    if (tty) System.err.print("\r\033[K");
+                    if (json) print(s);
+                    throw new Main.Failure(name + ": migration " + phase + (s.hasNonNull("error") ? ": " + s.get("error").asText() : "")
+                            + (phase.equals("unknown") ? "; it is paused here: resume it here only if it does not run at " + s.get("to").asText()
+                            : "; it goes on here"));
+                }
+                default -> {
+                    if (!line.equals(last)) {
+                        if (tty) System.err.print("\r\033[K" + line);
+                        else if (!json) System.err.println(line);
+                        last = line;
+                    }
+                }
+            }
+            Thread.sleep(200);
+        }
+    }
+
     private static Map<String, String> fileBody(Path file) {
         return file == null ? null : Map.of("file", file.toAbsolutePath().normalize().toString());
     }

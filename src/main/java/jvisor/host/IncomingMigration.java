@@ -99,12 +99,13 @@ public final class IncomingMigration {
     /** Reads the stream, waits for go, runs the VM; drops it on any failure. */
     private void receive(Map<Path, Path> moved, boolean paused) {
         Machine m = null;
+        long stood;
         try {
             m = Migration.receive(stream, "the migration stream", vm.console(), moved);
             link.send(MigrationMessage.of(MigrationMessage.READY).json());
             Boolean told = go.get(GO_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             if (!told) throw new IllegalStateException("the source ended the migration before it handed the VM over");
-            vm.arrived(m, paused);
+            stood = vm.arrived(m, paused);
         } catch (java.util.concurrent.TimeoutException e) {
             drop(m, "the source did not hand the VM over within " + GO_TIMEOUT_SECONDS + " s");
             return;
@@ -113,7 +114,7 @@ public final class IncomingMigration {
             return;
         }
         try { // it runs here now, whether or not the source hears it
-            link.send(MigrationMessage.of(MigrationMessage.RUNNING).json());
+            link.send(new MigrationMessage(MigrationMessage.RUNNING, null, null, null, null, stood / 1e6).json());
             link.close(1000, "migrated");
         } catch (RuntimeException e) {
             vm.console().note("the source did not hear that the VM arrived: " + e.getMessage());

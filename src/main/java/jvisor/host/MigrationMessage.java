@@ -7,15 +7,17 @@ import java.util.Map;
  * state stream (docs/HOST.md, "Live migration"). Source to destination: {@code define} (the VM's
  * definition, whether it is paused, where the destination finds its files), then the stream,
  * then {@code go} once the destination is {@code ready}; destination to source: {@code accepted},
- * {@code ready}, {@code running}, or {@code error} with a message.
+ * {@code ready}, {@code running} (with how long the guest stood still, by the wall clock), or
+ * {@code error} with a message.
  */
-record MigrationMessage(String type, VmDefinition definition, Boolean paused, Map<String, String> paths, String message) {
+record MigrationMessage(String type, VmDefinition definition, Boolean paused, Map<String, String> paths, String message,
+                        Double downtimeMs) {
     static final String DEFINE = "define", ACCEPTED = "accepted", READY = "ready", GO = "go", RUNNING = "running",
             ERROR = "error", CANCEL = "cancel";
 
-    static MigrationMessage of(String type) { return new MigrationMessage(type, null, null, null, null); }
+    static MigrationMessage of(String type) { return new MigrationMessage(type, null, null, null, null, null); }
 
-    static MigrationMessage error(String message) { return new MigrationMessage(ERROR, null, null, null, message); }
+    static MigrationMessage error(String message) { return new MigrationMessage(ERROR, null, null, null, message, null); }
 
     String json() {
         try {

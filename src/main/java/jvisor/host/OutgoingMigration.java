@@ -36,7 +36,7 @@ public final class OutgoingMigration {
 
     /** Where a migration is, for the API. */
     public record Status(String vm, String to, String phase, Migration.Progress progress, Double downtimeMs,
-                         Double totalSeconds, String error) {}
+                         Double handOverMs, Double totalSeconds, String error) {}
 
     private static final long ANSWER_TIMEOUT_SECONDS = 60;
     private static final long RECONCILE_SECONDS = 15;
@@ -48,7 +48,8 @@ public final class OutgoingMigration {
     private final long startNanos = System.nanoTime();
     private volatile String phase = "connecting";
     private volatile Migration.Progress progress;
-    private volatile Double downtimeMs, totalSeconds;
+    /** How long the guest stood still (the destination's wall clock against ours), and until the destination said so. */
+    private volatile Double downtimeMs, handOverMs, totalSeconds;
     private volatile String error;
     private volatile boolean cancelled;
     private volatile WebSocket socket;
@@ -63,7 +64,7 @@ public final class OutgoingMigration {
     String target() { return request.to().toString(); }
 
     Status status() {
-        return new Status(vm.name(), target(), phase, progress, downtimeMs, totalSeconds, error);
+        return new Status(vm.name(), target(), phase, progress, downtimeMs, handOverMs, totalSeconds, error);
     }
 
     void start() {
@@ -85,7 +86,7 @@ public final class OutgoingMigration {
         boolean handedOver = false;
         try {
             connect();
-            send(new MigrationMessage(MigrationMessage.DEFINE, vm.definition(), wasPaused, request.paths(), null));
+            send(new MigrationMessage(MigrationMessage.DEFINE, vm.definition(), wasPaused, request.paths(), null, null));
             expect(MigrationMessage.ACCEPTED);
             MigrationChannels.Sending out = new MigrationChannels.Sending(socket);
             Migration mig = new Migration(m, out, request.maxDowntime(), this::progressed);
@@ -100,8 +101,9 @@ public final class OutgoingMigration {
             handedOver = true; // from here on, never resume here without asking the destination
             send(MigrationMessage.of(MigrationMessage.GO));
             phase("handing over", "migration: handed over; waiting for the destination to run it");
-            expect(MigrationMessage.RUNNING);
-            downtimeMs = (System.nanoTime() - stopped) / 1e6;
+            MigrationMessage running = expect(MigrationMessage.RUNNING);
+            handOverMs = (System.nanoTime() - stopped) / 1e6;
+            downtimeMs = running.downtimeMs();
             succeeded();
         } catch (Exception e) {
             String why = cancelled ? "cancelled" : message(e);
@@ -202,11 +204,12 @@ public final class OutgoingMigration {
     }
 
     /** Waits for the destination's next message, which must be {@code type}. */
-    private void expect(String type) throws Exception {
+    private MigrationMessage expect(String type) throws Exception {
         MigrationMessage m = replies.poll(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (m == null) throw new IOException("the destination did not answer within " + ANSWER_TIMEOUT_SECONDS + " s");
         if (m.type().equals(MigrationMessage.ERROR)) throw new IOException("the destination refused: " + m.message());
         if (!m.type().equals(type)) throw new IOException("the destination said '" + m.type() + "' where '" + type + "' belongs");
+        return m;
     }
 
     private void abort() {

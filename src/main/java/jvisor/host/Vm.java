@@ -521,12 +521,17 @@ public final class Vm {
         awaitEnd();
     }
 
-    /** A VM arrived by live migration: runs {@code m} (paused if it was paused at the source). */
-    synchronized void arrived(Machine m, boolean paused) {
+    /**
+     * A VM arrived by live migration: runs {@code m} (paused if it was paused at the source), its
+     * clock moved on by the time it stood still; returns that time in nanoseconds.
+     */
+    synchronized long arrived(Machine m, boolean paused) {
         if (state != VmState.INCOMING) throw new IllegalStateException(name + " is " + state.label() + ", not incoming");
         m.setJit(definition.jitMode());
+        long stood = m.continueClock();
         if (!paused) m.resume();
-        launch(m, "arrived by live migration");
+        launch(m, String.format("arrived by live migration (stood still %.1f ms)", stood / 1e6));
+        return stood;
     }
 
     // ---- log and stats ----

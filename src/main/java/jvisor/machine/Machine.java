@@ -403,11 +403,13 @@ public final class Machine implements AutoCloseable {
      * Moves a paused machine's clock on by the wall-clock time since it paused (on whichever host
      * that was): after a migration the guest's clock shows the downtime, as real hardware would,
      * rather than standing still. A snapshot's restore does not call this: its guest continues
-     * as if no time had passed.
+     * as if no time had passed. Returns how long the guest stood still, in nanoseconds.
      */
-    void continueClock() {
+    public long continueClock() {
         long gap = wallNanos() - pausedAtWallNanos;
-        if (pausedAtWallNanos > 0 && gap > 0) clock.restore(clock.now() + gap / 100);
+        if (pausedAtWallNanos <= 0 || gap <= 0) return 0;
+        clock.restore(clock.now() + gap / 100);
+        return gap;
     }
 
     // ---- dirty log and throttling (live migration) ----

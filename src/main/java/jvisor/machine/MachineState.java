@@ -126,8 +126,8 @@ public final class MachineState {
     /**
      * Reads a stream as {@link #read(StateStreamReader, OutputStream, Map)} does; for a live
      * migration ({@code migration}) the RAM comes in rounds, the disks are checked only once the
-     * source has flushed them (the "disks" section), and the guest's clock goes on by the time
-     * the stop took.
+     * source has flushed them (the "disks" section); the caller moves the guest's clock on
+     * ({@link Machine#continueClock}) when it resumes the machine.
      *
      * <p>Sections after "machine", before "clock": "ram" (one in a snapshot, a round each in a
      * migration, later ones overwriting pages), "overlay.N" and, in a migration, "disks", in any
@@ -177,7 +177,6 @@ public final class MachineState {
             }
             expect(in, "end");
             in.payload(1).end();
-            if (migration) m.continueClock();
             return m;
         } catch (IOException | RuntimeException e) {
             m.close(); // closes the devices it owns

@@ -167,8 +167,8 @@ public final class Migration {
 
     /**
      * The receiving side: reads a migration stream from {@code in} and returns the machine,
-     * paused, with its clock moved on by the time since the source stopped it. {@code moved}
-     * maps the source's disk and share paths to where this host sees them.
+     * paused; call {@link Machine#continueClock} just before resuming it. {@code moved} maps the
+     * source's disk and share paths to where this host sees them.
      */
     public static Machine receive(java.nio.channels.ReadableByteChannel in, String source, java.io.OutputStream console,
                                   java.util.Map<java.nio.file.Path, java.nio.file.Path> moved) throws IOException {

@@ -41,6 +41,8 @@ class MigrationTest {
         from.close();
         runner.join();
         to.setJit(Machine.JitMode.EAGER);
+        long stood = to.continueClock();
+        assertTrue(stood > 0 && stood < 10_000_000_000L, "the guest stood still " + stood + " ns");
         to.resume();
         return to;
     }
