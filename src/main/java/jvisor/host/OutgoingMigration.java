@@ -207,6 +207,7 @@ public final class OutgoingMigration {
     private MigrationMessage expect(String type) throws Exception {
         MigrationMessage m = replies.poll(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (m == null) throw new IOException("the destination did not answer within " + ANSWER_TIMEOUT_SECONDS + " s");
+        if (m.type().equals(BROKEN)) throw new IOException(m.message());
         if (m.type().equals(MigrationMessage.ERROR)) throw new IOException("the destination refused: " + m.message());
         if (!m.type().equals(type)) throw new IOException("the destination said '" + m.type() + "' where '" + type + "' belongs");
         return m;
@@ -242,7 +243,12 @@ public final class OutgoingMigration {
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
     }
 
-    /** The destination's messages, queued for {@link #expect}; a broken connection queues an error. */
+    /** Not a message of the protocol: what {@link Replies} queues when the connection ends. */
+    private static final String BROKEN = "broken";
+
+    private static MigrationMessage broken(String why) { return new MigrationMessage(BROKEN, null, null, null, why, null); }
+
+    /** The destination's messages, queued for {@link #expect}; a connection that ends queues {@link #BROKEN}. */
     private final class Replies implements WebSocket.Listener {
         private final StringBuilder text = new StringBuilder();
 
@@ -269,13 +275,13 @@ public final class OutgoingMigration {
 
         @Override
         public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
-            replies.add(MigrationMessage.error("the destination closed the connection (" + code + " " + reason + ")"));
+            replies.add(broken("the destination closed the connection (" + code + (reason.isBlank() ? "" : " " + reason) + ")"));
             return null;
         }
 
         @Override
         public void onError(WebSocket ws, Throwable e) {
-            replies.add(MigrationMessage.error("the connection broke: " + message(e)));
+            replies.add(broken("the connection to the destination broke: " + message(e)));
         }
     }
 }

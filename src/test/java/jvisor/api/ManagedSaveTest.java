@@ -33,11 +33,11 @@ class ManagedSaveTest {
     void sigtermSavesAndTheNextDaemonContinues() throws Exception {
         LinuxGuest.assumeAvailable();
         Path state = dir.resolve("state");
-        Process first = serve(state);
+        Process first = Daemon.serveProcess(state);
         long count1;
         double uptime1;
         try {
-            Daemon d = client(state);
+            Daemon d = Daemon.clientOf(state);
             d.ok(201, "POST", "/vms?start=true", Daemon.testGuest("counter"));
             try (Daemon.Console c = d.console("counter")) {
                 c.awaitReady(Duration.ofMinutes(6));
@@ -57,9 +57,9 @@ class ManagedSaveTest {
         assertEquals("running", stored.get("resumeAs").asText());
         assertTrue(Files.size(state.resolve("saved/counter.jvs")) > 1 << 20);
 
-        Process second = serve(state);
+        Process second = Daemon.serveProcess(state);
         try {
-            Daemon d = client(state);
+            Daemon d = Daemon.clientOf(state);
             assertEquals("running", d.ok(200, "GET", "/vms/counter", null).get("state").asText());
             try (Daemon.Console c = d.console("counter")) {
                 long count2 = Long.parseLong(c.ok("cat /tmp/count", CMD).strip());
@@ -75,29 +75,5 @@ class ManagedSaveTest {
             second.destroy();
             second.waitFor(1, TimeUnit.MINUTES);
         }
-    }
-
-    /** Starts {@code jvisor serve} in a new JVM on a free port; returns once it listens. */
-    private static Process serve(Path state) throws IOException, InterruptedException {
-        Files.deleteIfExists(state.resolve("address"));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("java.class.path");
-        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, "jvisor.cli.Main",
-                "serve", "--state", state.toString(), "--listen", "127.0.0.1:0"))
-                .redirectErrorStream(true).redirectOutput(state.resolveSibling("daemon.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        while (!Files.exists(state.resolve("address"))) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                throw new AssertionError("the daemon did not start:\n" + Files.readString(state.resolveSibling("daemon.log")));
-            }
-            Thread.sleep(100);
-        }
-        return p;
-    }
-
-    private static Daemon client(Path state) throws IOException {
-        return Daemon.client(URI.create(Files.readString(state.resolve("address")).strip()),
-                Files.readString(state.resolve("token")).strip());
     }
 }

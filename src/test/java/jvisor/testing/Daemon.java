@@ -47,6 +47,32 @@ public final class Daemon implements AutoCloseable {
     /** A client of a daemon running elsewhere (another process). */
     public static Daemon client(URI uri, String token) { return new Daemon(null, null, uri, token); }
 
+    /** Starts {@code jvisor serve} in a new JVM on a free port; returns once it listens. */
+    public static Process serveProcess(Path state) throws IOException, InterruptedException {
+        java.nio.file.Files.deleteIfExists(state.resolve("address"));
+        String javaCmd = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("java.class.path");
+        Path log = state.resolveSibling(state.getFileName() + "-daemon.log");
+        Process p = new ProcessBuilder(java.util.List.of(javaCmd, "--enable-native-access=ALL-UNNAMED", "-cp", cp, "jvisor.cli.Main",
+                "serve", "--state", state.toString(), "--listen", "127.0.0.1:0"))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+        while (!java.nio.file.Files.exists(state.resolve("address"))) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                throw new AssertionError("the daemon did not start:\n" + java.nio.file.Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        return p;
+    }
+
+    /** A client of the daemon whose state directory is {@code state}. */
+    public static Daemon clientOf(Path state) throws IOException {
+        return client(URI.create(java.nio.file.Files.readString(state.resolve("address")).strip()),
+                java.nio.file.Files.readString(state.resolve("token")).strip());
+    }
+
     private Daemon(Host host, ApiServer api, URI uri, String token) {
         this.host = host;
         this.api = api;
