@@ -76,6 +76,36 @@ class MigrationHostTest {
         }
     }
 
+    @Test
+    void atomicsOnFourHartsStayExactAcrossAMigration() throws Exception {
+        LinuxGuest.assumeAvailable();
+        Path share = java.nio.file.Files.createDirectories(dir.resolve("share"));
+        jvisor.machine.SnapshotLinuxTest.compileAtomics(share.resolve("atomics"));
+        int rounds = 3_000_000;
+        try (Daemon a = Daemon.start(dir.resolve("a"), 4L << 30); Daemon b = Daemon.start(dir.resolve("b"), 4L << 30)) {
+            Map<String, Object> def = new java.util.LinkedHashMap<>(Daemon.testGuest("smp"));
+            def.put("cpus", 4);
+            def.put("memory", "256M");
+            def.put("append", "console=ttyS0 quiet jvisor.modules=virtio_mmio,9p,9pnet_virtio");
+            def.put("shares", java.util.List.of(share + ",tag=host"));
+            a.ok(201, "POST", "/vms?start=true", def);
+            try (Daemon.Console c = a.console("smp")) {
+                c.awaitReady(BOOT);
+                c.ok("mount -t 9p -o trans=virtio,version=9p2000.L host /mnt", CMD);
+                c.type("/mnt/atomics " + rounds + "\n");
+                c.await(java.util.regex.Pattern.compile("counting"), 0, CMD);
+            }
+            Thread.sleep(500);
+            JsonNode done = migrate(a, b, "smp");
+            System.err.println("MigrationHostTest: atomics " + done);
+            try (Daemon.Console c = b.console("smp")) {
+                c.await(java.util.regex.Pattern.compile("totals " + 4L * rounds + " " + 4L * rounds), 0, Duration.ofMinutes(5));
+                assertEquals("ok\n", c.ok("ls /mnt/atomics >/dev/null && echo ok", CMD), "the share is still mounted");
+            }
+            assertEquals("stopped", b.ok(200, "POST", "/vms/smp/stop", null).get("state").asText());
+        }
+    }
+
     /** Migrates {@code name} and waits until the source says how it ended; returns that status. */
     static JsonNode migrate(Daemon from, Daemon to, String name) throws InterruptedException {
         JsonNode started = from.ok(202, "POST", "/vms/" + name + "/migrate",

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * disk and a 9p share are whole and the ext4 clean, and the guest never boots again.
  */
 @Tag("system")
-class SnapshotLinuxTest {
+public class SnapshotLinuxTest {
     static final Duration BOOT = Duration.ofMinutes(10), LONG = Duration.ofMinutes(10);
     static final int ROUNDS = 30_000;
 
@@ -95,7 +95,7 @@ class SnapshotLinuxTest {
         }
     }
 
-    private static void compileAtomics(Path out) throws Exception {
+    public static void compileAtomics(Path out) throws Exception {
         Path src = out.resolveSibling("atomics.c");
         try (InputStream in = SnapshotLinuxTest.class.getResourceAsStream("/jvisor/snapshots/atomics.c")) {
             Files.copy(in, src);
