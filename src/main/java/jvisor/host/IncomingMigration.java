@@ -4,17 +4,15 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import jvisor.machine.Machine;
 import jvisor.machine.Migration;
 
 /**
  * The destination's side of a live migration, one per connection: takes the definition, reads
- * the state stream into a paused machine, says {@code ready}, and runs the VM only when the
- * source says {@code go} (from then on the source will not resume its copy). If the connection
- * ends before {@code go}, or anything fails, the incoming VM and its memory are dropped, so the
- * source's copy stays the only one.
+ * the state stream into a paused machine and, once it has read all of it (its end section),
+ * runs the VM and says {@code running}. If the stream breaks off or anything fails before, the
+ * incoming VM and its memory are dropped, so the source's copy stays the only one (the source
+ * never resumes it after its final stop without asking this host: see {@link OutgoingMigration}).
  */
 public final class IncomingMigration {
     /** The connection back to the source, as the API gives it. */
@@ -27,14 +25,10 @@ public final class IncomingMigration {
     /** Largest binary message of the stream: the server must accept frames this big. */
     public static final int CHUNK = MigrationChannels.CHUNK;
 
-    /** How long the source has to say go once we are ready. */
-    private static final long GO_TIMEOUT_SECONDS = 60;
-
     private final Host host;
     private final String name;
     private final Link link;
     private final MigrationChannels.Receiving stream = new MigrationChannels.Receiving();
-    private final CompletableFuture<Boolean> go = new CompletableFuture<>();
     private volatile Vm vm;
     private volatile boolean started;
 
@@ -55,8 +49,6 @@ public final class IncomingMigration {
         }
         switch (m.type()) {
             case MigrationMessage.DEFINE -> define(m);
-            case MigrationMessage.GO -> go.complete(true);
-            case MigrationMessage.CANCEL -> go.complete(false);
             default -> fail("unexpected migration message '" + m.type() + "'");
         }
     }
@@ -73,7 +65,6 @@ public final class IncomingMigration {
     /** The connection ended (either side, any reason). */
     public void closed() {
         stream.end();
-        go.complete(false);
     }
 
     private void define(MigrationMessage m) {
@@ -96,19 +87,13 @@ public final class IncomingMigration {
         link.send(MigrationMessage.of(MigrationMessage.ACCEPTED).json());
     }
 
-    /** Reads the stream, waits for go, runs the VM; drops it on any failure. */
+    /** Reads the stream and runs the VM; drops it on any failure before. */
     private void receive(Map<Path, Path> moved, boolean paused) {
         Machine m = null;
         long stood;
         try {
             m = Migration.receive(stream, "the migration stream", vm.console(), moved);
-            link.send(MigrationMessage.of(MigrationMessage.READY).json());
-            Boolean told = go.get(GO_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            if (!told) throw new IllegalStateException("the source ended the migration before it handed the VM over");
             stood = vm.arrived(m, paused);
-        } catch (java.util.concurrent.TimeoutException e) {
-            drop(m, "the source did not hand the VM over within " + GO_TIMEOUT_SECONDS + " s");
-            return;
         } catch (Exception e) {
             drop(m, e.getMessage());
             return;

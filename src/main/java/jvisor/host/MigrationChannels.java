@@ -27,7 +27,7 @@ final class MigrationChannels {
     private static final long SEND_TIMEOUT_SECONDS = 60;
 
     /** The sender's side: bytes written go out as binary messages. */
-    static final class Sending implements WritableByteChannel {
+    static final class Sending implements WritableByteChannel, java.io.Flushable {
         private final WebSocket socket;
         private final ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
         private volatile boolean open = true;
@@ -48,7 +48,8 @@ final class MigrationChannels {
         }
 
         /** Sends what is buffered and waits until the socket has taken it. */
-        void flush() throws IOException {
+        @Override
+        public void flush() throws IOException {
             if (buffer.position() == 0) return;
             buffer.flip();
             try {

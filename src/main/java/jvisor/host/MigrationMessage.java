@@ -5,15 +5,14 @@ import java.util.Map;
 /**
  * A control message of a live migration, a WebSocket text message in JSON beside the binary
  * state stream (docs/HOST.md, "Live migration"). Source to destination: {@code define} (the VM's
- * definition, whether it is paused, where the destination finds its files), then the stream,
- * then {@code go} once the destination is {@code ready}; destination to source: {@code accepted},
- * {@code ready}, {@code running} (with how long the guest stood still, by the wall clock), or
+ * definition, whether it is paused, where the destination finds its files), then the stream;
+ * destination to source: {@code accepted}, then {@code running} (with how long the guest stood
+ * still, by the wall clocks) once it has read the whole stream and resumed the guest, or
  * {@code error} with a message.
  */
 record MigrationMessage(String type, VmDefinition definition, Boolean paused, Map<String, String> paths, String message,
                         Double downtimeMs) {
-    static final String DEFINE = "define", ACCEPTED = "accepted", READY = "ready", GO = "go", RUNNING = "running",
-            ERROR = "error", CANCEL = "cancel";
+    static final String DEFINE = "define", ACCEPTED = "accepted", RUNNING = "running", ERROR = "error";
 
     static MigrationMessage of(String type) { return new MigrationMessage(type, null, null, null, null, null); }
 

@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
@@ -22,13 +23,13 @@ import jvisor.machine.Migration;
  * migration"): a WebSocket to the destination's {@code /api/v1/vms/NAME/incoming}, the
  * definition, the state stream by pre-copy ({@link Migration}), then the hand-over.
  *
- * <p>Never two, never none. Until the destination says {@code ready} (it holds the whole
- * state, paused) any failure resumes the VM here. Then this side sends {@code go} and from that
- * moment never resumes it by itself: the destination runs it on {@code go}, and drops it if the
- * connection ends before {@code go} arrives. If the connection breaks between {@code go} and
- * {@code running}, this side asks the destination over a new connection whether the VM runs
- * there: it does (done), it does not or the destination is down (resume here), or no answer
- * (the VM stays paused here, and the events say why).
+ * <p>Never two, never none. The destination runs the VM once it has read the whole stream,
+ * through its end section, and drops it if the connection ends before. So a failure before the
+ * guest stops here resumes nothing (it never stopped) and cancels cleanly; from the stop on, this
+ * side never resumes the VM by itself: if the confirmation ({@code running}) does not come, it
+ * asks the destination over a new connection whether the VM runs there: it does (done), it does
+ * not or the destination is down (resume here), or no answer (the VM stays paused here, and the
+ * events say why). The destination answers "incoming" while it still reads; this side asks again.
  */
 public final class OutgoingMigration {
     /** What the API asks: where to, with which token, how long the guest may stand still. */
@@ -71,8 +72,11 @@ public final class OutgoingMigration {
         worker = Thread.ofPlatform().name("jvisor-migrate-" + vm.name()).start(this::run);
     }
 
-    /** Gives up unless the VM is already handed over; the VM runs on here. */
+    /** Gives up during pre-copy; the VM runs on here. Too late (409) once the guest has stopped for the hand-over. */
     void cancel() {
+        if (!List.of("connecting", "pre-copy").contains(phase)) {
+            throw HostException.conflict(vm.name() + " is being handed over to " + target() + "; too late to cancel");
+        }
         cancelled = true;
         WebSocket s = socket;
         if (s != null) s.abort();
@@ -93,14 +97,12 @@ public final class OutgoingMigration {
             phase("pre-copy", "migration to " + target() + " started");
             mig.precopy();
             long stopped = System.nanoTime();
+            // From here on the destination may end up with the whole state and run the VM, so a
+            // break means asking it, never resuming here blindly.
+            handedOver = true;
             phase("stop-and-copy", "migration: " + vm.name() + " stopped here; sending the rest");
             mig.finish();
-            out.flush();
-            phase("stopped", "migration: all state sent; waiting for the destination");
-            expect(MigrationMessage.READY);
-            handedOver = true; // from here on, never resume here without asking the destination
-            send(MigrationMessage.of(MigrationMessage.GO));
-            phase("handing over", "migration: handed over; waiting for the destination to run it");
+            phase("stopped", "migration: all state sent; waiting for the destination to run it");
             MigrationMessage running = expect(MigrationMessage.RUNNING);
             handOverMs = (System.nanoTime() - stopped) / 1e6;
             downtimeMs = running.downtimeMs();

@@ -32,6 +32,8 @@ public final class Migration {
 
     private final Machine machine;
     private final StateStreamWriter out;
+    /** The channel, when it buffers: flushed after each round, so the final stop sends only what is new. */
+    private final java.io.Flushable flushable;
     private final long maxDowntimeNanos;
     private final Consumer<Progress> listener;
     private MachineState.Config config;
@@ -47,6 +49,7 @@ public final class Migration {
             throws IOException {
         this.machine = machine;
         this.out = new StateStreamWriter(channel, false, null, true);
+        this.flushable = channel instanceof java.io.Flushable f ? f : null;
         this.maxDowntimeNanos = maxDowntime.toNanos();
         this.listener = listener;
     }
@@ -105,6 +108,7 @@ public final class Migration {
             MachineState.writeDisks(config, out);
             machine.saveState(out);
             out.section("end", 1, new StateWriter());
+            if (flushable != null) flushable.flush();
         } finally {
             machine.stopDirtyLog();
         }
@@ -115,6 +119,7 @@ public final class Migration {
         long start = System.nanoTime();
         long bytes = out.ram(machine.ram(), 1, pages);
         sendNanos += System.nanoTime() - start;
+        if (flushable != null) flushable.flush();
         bytesSent += bytes;
         pagesSent += bytes / GuestRam.PAGE_SIZE;
     }

@@ -18,10 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Live migrations that break: the link cut, and the destination daemon killed (a process of its
- * own, SIGKILL), at each phase: during pre-copy, during stop-and-copy, once all state is sent,
- * and after the hand-over before the destination's confirmation. Each time the VM survives on
- * exactly one host, running, with its shell state, and the source's API says what happened.
+ * Live migrations that break: the link cut at each phase (during pre-copy, during stop-and-copy,
+ * once all state is sent, and when the destination runs the VM but has not confirmed it), and
+ * the destination daemon killed (a process of its own, SIGKILL) during pre-copy, during
+ * stop-and-copy and once all state is sent. Each time the VM survives on exactly one host,
+ * running, with its shell state, and the source's API says what happened.
  */
 @Tag("system")
 class MigrationFaultTest {
@@ -29,7 +30,9 @@ class MigrationFaultTest {
     private static final Duration CMD = Duration.ofMinutes(2);
     /** The source's events that open each phase, in order. */
     private static final List<String> PHASES = List.of("migration round 1", "migration: g stopped here",
-            "migration: all state sent", "migration: handed over");
+            "migration: all state sent");
+    /** The destination's event when it runs the VM, just before it confirms. */
+    private static final String ARRIVED = "arrived by live migration";
 
     @TempDir Path dir;
 
@@ -55,21 +58,23 @@ class MigrationFaultTest {
             // The link cut at each phase; the destination stays up.
             try (Daemon b = Daemon.start(dir.resolve("b"), 4L << 30); CutProxy link = new CutProxy(b.uri())) {
                 for (String phase : PHASES) {
-                    Daemon[] holder = breakAt(a, phase, link::cut, link.uri(), b.token());
-                    Daemon on = holder[0];
-                    Daemon other = on == a ? b : a;
-                    checkOnlyOn(on, other, "link cut at '" + phase + "'");
-                    if (on == b) moveBack(b, a);
+                    Daemon on = breakAt(a, a, phase, link::cut, link.uri(), b.token());
+                    checkOnlyOn(on, on == a ? b : a, "link cut at '" + phase + "'");
+                    if (on != a) moveBack(b, a);
                 }
+                Daemon on = breakAt(a, b, ARRIVED, link::cut, link.uri(), b.token());
+                assertTrue(on != a, "the destination ran the VM, so it must stay there");
+                checkOnlyOn(b, a, "link cut before the confirmation");
+                moveBack(b, a);
             }
             // The destination killed at each phase.
             Path bState = dir.resolve("b2");
             for (String phase : PHASES) {
                 Process b = Daemon.serveProcess(bState);
                 Daemon bc = Daemon.clientOf(bState);
-                Daemon[] holder = breakAt(a, phase, () -> b.destroyForcibly(), bc.uri(), bc.token());
+                Daemon on = breakAt(a, a, phase, () -> b.destroyForcibly(), bc.uri(), bc.token());
                 b.waitFor(1, TimeUnit.MINUTES);
-                assertTrue(holder[0] == a, "the destination died, so the VM must run on at the source (" + phase + ")");
+                assertTrue(on == a, "the destination died, so the VM must run on at the source (" + phase + ")");
                 checkOnlyOn(a, null, "destination killed at '" + phase + "'");
             }
             assertEquals("stopped", a.ok(200, "POST", "/vms/g/stop", null).get("state").asText());
@@ -77,13 +82,14 @@ class MigrationFaultTest {
     }
 
     /**
-     * Migrates g from {@code a} to {@code to}, running {@code fault} when the source enters
-     * {@code phase}; returns the daemon that holds g afterwards ({@code a}, or a client of
-     * {@code to}) in a one-element array.
+     * Migrates g from {@code a} to {@code to}, running {@code fault} when {@code watched} (source
+     * or destination) announces {@code phase}; returns the daemon that holds g afterwards
+     * ({@code a}, or a client of {@code to}).
      */
-    private static Daemon[] breakAt(Daemon a, String phase, Runnable fault, java.net.URI to, String token) throws Exception {
+    private static Daemon breakAt(Daemon a, Daemon watched, String phase, Runnable fault, java.net.URI to, String token)
+            throws Exception {
         AtomicBoolean fired = new AtomicBoolean();
-        try (AutoCloseable sub = a.host().subscribe(e -> {
+        try (AutoCloseable sub = watched.host().subscribe(e -> {
             if (e.vm().equals("g") && e.message().startsWith(phase) && fired.compareAndSet(false, true)) fault.run();
         })) {
             a.ok(202, "POST", "/vms/g/migrate", Map.of("to", to.toString(), "token", token));
@@ -92,7 +98,7 @@ class MigrationFaultTest {
             String outcome = s.get("phase").asText();
             assertTrue(s.hasNonNull("error") || outcome.equals("done"), "the source's API says what happened: " + s);
             System.err.println("MigrationFaultTest: " + phase + " -> " + outcome + ": " + s.path("error").asText(""));
-            return new Daemon[] {outcome.equals("done") ? Daemon.client(to, token) : a};
+            return outcome.equals("done") ? Daemon.client(to, token) : a;
         }
     }
 
