@@ -99,7 +99,7 @@ public final class MachineState {
             for (int i = 0; i < c.devices().size(); i++) sections.add("virtio." + i);
             for (String name : sections) {
                 expect(in, name);
-                m.loadSection(name, in.payload(1));
+                m.loadSection(name, in.payload(name.startsWith("hart.") ? jvisor.cpu.Hart.STATE_VERSION : 1));
             }
             expect(in, "end");
             in.payload(1).end();
