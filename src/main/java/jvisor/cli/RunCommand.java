@@ -67,6 +67,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin GdbOptions gdb;
 
+    @Option(names = "--cpu", paramLabel = "h=on|off", defaultValue = "h=on",
+            description = {"CPU features: h=off hides the hypervisor extension (KVM in the guest) from the guest",
+                    "(default: ${DEFAULT-VALUE})."})
+    String cpu;
+
     @Option(names = "--stats", description = "Print instructions retired, run time and MIPS to stderr at exit.")
     boolean stats;
 
@@ -90,6 +95,7 @@ final class RunCommand implements Callable<Integer> {
             while (true) {
                 try (Machine machine = new Machine(config, console.output())) {
                     devices.attachTo(machine, console.output());
+                    machine.setHypervisor(hypervisor(cpu));
                     if (dumpDtb != null) {
                         Files.write(dumpDtb, machine.describe(boot.cmdline()));
                         return 0;
@@ -106,6 +112,20 @@ final class RunCommand implements Callable<Integer> {
             devices.close();
             console.close();
         }
+    }
+
+    /** Parses --cpu: comma-separated features, for now only h=on|off. */
+    static boolean hypervisor(String cpu) {
+        boolean h = true;
+        for (String item : cpu.split(",")) {
+            switch (item.strip()) {
+                case "h=on", "h=true", "h" -> h = true;
+                case "h=off", "h=false" -> h = false;
+                case "" -> { }
+                default -> throw new Main.UsageError("--cpu " + cpu + ": expected h=on or h=off");
+            }
+        }
+        return h;
     }
 
     static Machine.JitMode jitMode(String jit) {

@@ -139,10 +139,14 @@ public final class Decoder {
 
     private static long system(int i, int f3, int rd, int rs1) {
         int op;
-        if (f3 == 0) {
+        if (f3 == 4) {
+            op = hypervisorLoadStore(i >>> 25, i >>> 20 & 31, rd);
+        } else if (f3 == 0) {
             if (rd != 0) return ILLEGAL;
             int f7 = i >>> 25;
             if (f7 == 0x09) op = Op.SFENCE_VMA;
+            else if (f7 == 0x11) op = Op.HFENCE_VVMA;
+            else if (f7 == 0x31) op = Op.HFENCE_GVMA;
             else if (rs1 != 0) return ILLEGAL;
             else op = switch (i >>> 20) {
                 case 0x000 -> Op.ECALL;
@@ -161,6 +165,21 @@ public final class Decoder {
         }
         // SYSTEM ops keep the raw instruction in imm; rd is the plain register number.
         return op == Op.ILLEGAL ? ILLEGAL : pack(op, rd, rs1, i >>> 20 & 31, 0, i);
+    }
+
+    /**
+     * HLV.B/BU/H/HU/W/WU/D, HLVX.HU/WU (funct7 0x30/0x32/0x34/0x36, rs2 0 signed, 1 unsigned, 3
+     * execute) and HSV.B/H/W/D (funct7 0x31/0x33/0x35/0x37, rd 0). The size is 1 << (funct7 >> 1 & 3).
+     */
+    private static int hypervisorLoadStore(int f7, int rs2, int rd) {
+        if (f7 < 0x30 || f7 > 0x37) return Op.ILLEGAL;
+        if ((f7 & 1) != 0) return rd == 0 ? Op.HSV : Op.ILLEGAL;
+        boolean ok = switch (f7) {
+            case 0x30 -> rs2 <= 1;
+            case 0x32, 0x34 -> rs2 <= 1 || rs2 == 3;
+            default -> rs2 == 0; // HLV.D
+        };
+        return ok ? Op.HLV : Op.ILLEGAL;
     }
 
     private static long atomic(int i, int f3, int rd, int rs1, int rs2) {

@@ -26,6 +26,8 @@ public final class Hart implements Snapshottable {
 
     /** Statuses returned by instruction helpers to the interpreter. */
     public static final int OK = 0, TRAP = 1, ILLEGAL = 2, END_BLOCK = 3, WFI = 4;
+    /** Status: a virtual-instruction exception (H extension, cause 22), tval as for ILLEGAL. */
+    public static final int VIRTUAL = 9;
 
     /** Instructions per block: bounds interrupt latency (a few microseconds). */
     public static final int BLOCK_DEFAULT = 4096;
@@ -49,6 +51,11 @@ public final class Hart implements Snapshottable {
     public final long[] f = new long[32];
     public long pc;
     public int priv = M;
+    /**
+     * The virtualization mode of the H extension: with V=1, {@link #priv} S is VS-mode and U is
+     * VU-mode, translation is two-stage (vsatp, hgatp) and the VS CSRs stand in for the S ones.
+     */
+    public boolean virt;
     public final int hartId;
 
     public final FpArith fpu = new FpArith();
@@ -77,6 +84,14 @@ public final class Hart implements Snapshottable {
     public boolean fault;
     int pendingCause;
     long pendingTval;
+    /**
+     * What a trap to HS or M records besides tval for the pending fault (H extension): htval or
+     * mtval2 (a guest physical address shifted right by 2, or 0), htinst or mtinst, and whether
+     * tval holds a guest virtual address (hstatus.GVA, mstatus.GVA).
+     */
+    long pendingGpa;
+    int pendingTinst;
+    boolean pendingGva;
 
     /** Retired instruction count (minstret). */
     long instret;
@@ -122,7 +137,12 @@ public final class Hart implements Snapshottable {
         out.i64(instret).i64(reservedOff).i32(reservedSize).i64(reservedValue);
         out.i64(mtimecmp).i64(lines.get()).i64(softPending.get()).bool(wfiInterrupted);
         csr.saveState(out);
+        out.bool(virt); // version 2: the H extension
+        csr.saveHypervisorState(out);
     }
+
+    /** The version of the state {@link #saveState} writes (2 added the H extension). */
+    public static final int STATE_VERSION = 2;
 
     @Override
     public void loadState(StateReader in) throws StateException {
@@ -146,6 +166,14 @@ public final class Hart implements Snapshottable {
         softPending.set(in.i64());
         wfiInterrupted = in.bool();
         csr.loadState(in);
+        if (in.version() >= 2) {
+            virt = in.bool();
+            csr.loadHypervisorState(in);
+            in.check(!virt || priv != M, "holds V=1 in M-mode");
+        } else {
+            virt = false;
+            csr.setHypervisor(false); // written before jvisor had H: the guest was told of no H
+        }
         mmu.flushAll();
         mmu.contextChanged();
     }
@@ -157,6 +185,9 @@ public final class Hart implements Snapshottable {
         fault = true;
         pendingCause = cause;
         pendingTval = tval;
+        pendingGpa = 0;
+        pendingTinst = 0;
+        pendingGva = false;
     }
 
     /** Asks the interpreter to end the block after the current instruction completes. */
@@ -169,9 +200,13 @@ public final class Hart implements Snapshottable {
 
     // ---- floating-point state (mstatus.FS) ----
 
-    public boolean fpuOff() { return (csr.mstatus & CsrFile.FS) == 0; }
+    /** FP instructions are illegal while mstatus.FS is Off, and with V=1 also while vsstatus.FS is. */
+    public boolean fpuOff() { return (csr.mstatus & CsrFile.FS) == 0 || virt && (csr.vsstatus & CsrFile.FS) == 0; }
 
-    public void markFpDirty() { csr.mstatus |= CsrFile.FS; }
+    public void markFpDirty() {
+        csr.mstatus |= CsrFile.FS;
+        if (virt) csr.vsstatus |= CsrFile.FS;
+    }
 
     // ---- counters ----
 
@@ -186,6 +221,21 @@ public final class Hart implements Snapshottable {
     void setInstret(long v) { instret = v - 1; } // the writing instruction's own retirement follows
 
     // ---- interrupts ----
+
+    /** The software-written pending bits (SSIP, STIP without Sstc, SEIP, and hvip's VS bits). */
+    long softwarePending() { return softPending.get(); }
+
+    /**
+     * Gives the hart the H extension or takes it away (before it runs; the device tree must
+     * agree). On by default.
+     */
+    public void setHypervisor(boolean on) {
+        csr.setHypervisor(on);
+        if (!on) virt = false;
+        mmu.contextChanged();
+    }
+
+    public boolean hypervisor() { return csr.hypervisor; }
 
     /** The effective mip value. */
     long mip() { return lines.get() | softPending.get() | timerPending; }
@@ -234,8 +284,13 @@ public final class Hart implements Snapshottable {
         long now = clock.now();
         // Comparators are unsigned: all ones (the reset value) never fires.
         long bits = Long.compareUnsigned(now, mtimecmp) >= 0 ? 1L << Cause.IRQ_MTI : 0;
-        if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0 && Long.compareUnsigned(now, csr.stimecmp) >= 0) {
-            bits |= 1L << Cause.IRQ_STI;
+        if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0) {
+            if (Long.compareUnsigned(now, csr.stimecmp) >= 0) bits |= 1L << Cause.IRQ_STI;
+            // Sstc in VS-mode: vstimecmp against the guest's time (time + htimedelta) drives VSTIP.
+            if ((csr.henvcfg & CsrFile.MENVCFG_STCE) != 0
+                    && Long.compareUnsigned(now + csr.htimedelta, csr.vstimecmp) >= 0) {
+                bits |= 1L << Cause.IRQ_VSTI;
+            }
         }
         timerPending = bits;
     }
@@ -275,6 +330,7 @@ public final class Hart implements Snapshottable {
     /** Changes the privilege level (a debugger writing gdb's priv register, while the hart is parked). */
     public void setPrivilege(int p) {
         priv = p;
+        if (p == M) virt = false;
         mmu.contextChanged();
     }
 
@@ -377,6 +433,10 @@ public final class Hart implements Snapshottable {
             if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0 && (csr.mie & 1L << Cause.IRQ_STI) != 0
                     && Long.compareUnsigned(csr.stimecmp, deadline) < 0) {
                 deadline = csr.stimecmp;
+            }
+            if ((csr.menvcfg & csr.henvcfg & CsrFile.MENVCFG_STCE) != 0 && (csr.mie & 1L << Cause.IRQ_VSTI) != 0
+                    && Long.compareUnsigned(csr.vstimecmp - csr.htimedelta, deadline) < 0) {
+                deadline = csr.vstimecmp - csr.htimedelta;
             }
             // The cap only bounds the damage of a missed wake-up; wakers unpark us.
             long nanos = deadline < 0 ? IDLE_CAP_NANOS : Math.min(clock.nanosUntil(deadline), IDLE_CAP_NANOS);

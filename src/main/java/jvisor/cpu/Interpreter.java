@@ -140,9 +140,13 @@ final class Interpreter {
                 Traps.take(h, h.pendingCause, h.pendingTval, false, pc);
                 return Hart.OK;
             }
-            case Hart.ILLEGAL -> {
+            case Hart.ILLEGAL, Hart.VIRTUAL -> {
                 h.instret += n - 1 - counted;
-                Traps.take(h, Cause.ILLEGAL_INSN, instructionBits(m, pc, d), false, pc);
+                h.pendingGpa = 0;
+                h.pendingTinst = 0;
+                h.pendingGva = false;
+                Traps.take(h, status == Hart.ILLEGAL ? Cause.ILLEGAL_INSN : Cause.VIRTUAL_INSN,
+                        instructionBits(m, pc, d), false, pc);
                 return Hart.OK;
             }
             default -> { // TRAP
@@ -349,6 +353,30 @@ final class Interpreter {
         return lo | (m.fetch16(pc + 2) & 0xffffL) << 16;
     }
 
+    /**
+     * HLV/HLVX/HSV: legal in M and HS-mode, and in U-mode with hstatus.HU; with V=1 a
+     * virtual-instruction exception.
+     */
+    private static int hypervisorAccess(Hart h, long d, int op, int insn) {
+        if (!h.csr.hypervisor) return Hart.ILLEGAL;
+        if (h.virt) return Hart.VIRTUAL;
+        if (h.priv == Hart.U && (h.csr.hstatus & CsrFile.HU) == 0) return Hart.ILLEGAL;
+        int f7 = insn >>> 25;
+        int size = 1 << (f7 >>> 1 & 3);
+        long va = h.x[Decoded.rs1(d)];
+        if (op == Op.HSV) {
+            h.mmu.hyperStore(va, size, h.x[Decoded.rs2(d)]);
+        } else {
+            int variant = Decoded.rs2(d); // 0 signed, 1 unsigned, 3 HLVX (unsigned)
+            long v = h.mmu.hyperLoad(va, size, variant == 3);
+            if (h.fault && h.pendingCause >= 0) return Hart.TRAP;
+            int shift = 64 - 8 * size;
+            h.x[Decoded.xrd(Decoded.rd(d))] = variant == 0 ? v << shift >> shift : v << shift >>> shift;
+        }
+        if (!h.fault) return Hart.OK;
+        return h.pendingCause >= 0 ? Hart.TRAP : Hart.END_BLOCK; // END_BLOCK: a device or code page was written
+    }
+
     /** SYSTEM, CSR and atomic instructions. */
     private static int slowOp(Hart h, long d, int op) {
         int insn = Decoded.imm(d);
@@ -361,6 +389,10 @@ final class Interpreter {
             }
             case Op.FENCE_I -> { return Hart.END_BLOCK; } // refetch: the decode cache is already coherent
             case Op.ECALL -> {
+                if (h.virt) { // VS-mode ecalls go to the hypervisor, never to the built-in SBI
+                    h.raise(h.priv == Hart.U ? Cause.ECALL_U : Cause.ECALL_VS, 0);
+                    return Hart.TRAP;
+                }
                 if (h.environmentCall != null && h.environmentCall.handle(h)) return Hart.END_BLOCK;
                 h.raise(h.priv == Hart.U ? Cause.ECALL_U : h.priv == Hart.S ? Cause.ECALL_S : Cause.ECALL_M, 0);
                 return Hart.TRAP;
@@ -374,17 +406,40 @@ final class Interpreter {
                 return Hart.TRAP;
             }
             case Op.MRET -> { return Traps.mret(h) ? REDIRECT : Hart.ILLEGAL; }
-            case Op.SRET -> { return Traps.sret(h) ? REDIRECT : Hart.ILLEGAL; }
+            case Op.SRET -> {
+                int s = Traps.sret(h);
+                return s == Hart.OK ? REDIRECT : s;
+            }
             case Op.WFI -> {
-                if (h.priv == Hart.U || h.priv == Hart.S && (h.csr.mstatus & CsrFile.TW) != 0) return Hart.ILLEGAL;
-                return Hart.WFI;
+                if (h.priv == Hart.M) return Hart.WFI;
+                if ((h.csr.mstatus & CsrFile.TW) != 0) return Hart.ILLEGAL;
+                if (h.virt) return h.priv == Hart.U || (h.csr.hstatus & CsrFile.VTW) != 0 ? Hart.VIRTUAL : Hart.WFI;
+                return h.priv == Hart.U ? Hart.ILLEGAL : Hart.WFI;
             }
             case Op.SFENCE_VMA -> {
-                if (h.priv == Hart.U || h.priv == Hart.S && (h.csr.mstatus & CsrFile.TVM) != 0) return Hart.ILLEGAL;
                 int rs1 = Decoded.rs1(d);
-                h.mmu.flush(rs1 == 0 ? -1 : h.x[rs1] >>> 12);
+                long vpn = rs1 == 0 ? -1 : h.x[rs1] >>> 12;
+                if (h.virt) { // VS-mode fences its own (VS-stage) translations
+                    if (h.priv == Hart.U || (h.csr.hstatus & CsrFile.VTVM) != 0) return Hart.VIRTUAL;
+                    h.mmu.flushGuest(vpn);
+                    return Hart.END_BLOCK;
+                }
+                if (h.priv == Hart.U || h.priv == Hart.S && (h.csr.mstatus & CsrFile.TVM) != 0) return Hart.ILLEGAL;
+                h.mmu.flush(vpn);
                 return Hart.END_BLOCK;
             }
+            case Op.HFENCE_VVMA, Op.HFENCE_GVMA -> {
+                if (!h.csr.hypervisor) return Hart.ILLEGAL;
+                if (h.virt) return Hart.VIRTUAL;
+                if (h.priv == Hart.U) return Hart.ILLEGAL;
+                if (op == Op.HFENCE_GVMA && h.priv == Hart.S && (h.csr.mstatus & CsrFile.TVM) != 0) return Hart.ILLEGAL;
+                // Guest TLB entries map guest virtual pages: a G-stage fence (by guest physical
+                // address) drops them all, a VS-stage fence one page or all.
+                int rs1 = Decoded.rs1(d);
+                h.mmu.flushGuest(op == Op.HFENCE_VVMA && rs1 != 0 ? h.x[rs1] >>> 12 : -1);
+                return Hart.END_BLOCK;
+            }
+            case Op.HLV, Op.HSV -> { return hypervisorAccess(h, d, op, insn); }
             default -> { return Hart.ILLEGAL; }
         }
     }

@@ -5,9 +5,16 @@ import jvisor.memory.GuestRam;
 
 /**
  * Address translation and memory access for one hart (privileged spec 1.12 §4.3-4.6: Sv39,
- * Sv48, Sv57). Hits in the software {@link Tlb} go straight to RAM; everything else takes the
- * slow path: page walk (setting A/D bits as QEMU does), permission checks, devices on the bus,
- * accesses that cross a page, and stores to watched pages.
+ * Sv48, Sv57; §8.5: the H extension's two-stage translation). Hits in the software {@link Tlb}
+ * go straight to RAM; everything else takes the slow path: page walk (setting A/D bits as QEMU
+ * does), permission checks, devices on the bus, accesses that cross a page, and stores to
+ * watched pages.
+ *
+ * <p>With V=1 (or for HLV/HSV) an address goes through the VS-stage (vsatp) and then the
+ * G-stage (hgatp: Sv39x4/Sv48x4/Sv57x4); each VS-stage page-table access is itself a guest
+ * physical address translated by the G-stage. The TLB caches the whole guest-virtual to RAM
+ * mapping in tables of their own (VS and VU), so V=0 tables never see guest translations and
+ * guests without H pay nothing for it.
  *
  * <p>Faults are recorded on the hart ({@link Hart#raise}) and the access returns 0; callers test
  * {@link Hart#fault} afterwards.
@@ -25,12 +32,24 @@ public final class Mmu {
     private final DecodeCache decoded;
     private final long ramBase;
 
-    /** One TLB per privilege level (index 2 unused); data accesses use the effective privilege. */
-    private final Tlb[] tlbs = {new Tlb(), new Tlb(), null, new Tlb()};
+    /**
+     * One TLB per privilege level and virtualization mode: U, S, (unused), M, then VU and VS
+     * ({@link #tlbIndex}). Data accesses use the effective privilege and mode (MPRV, MPV).
+     */
+    private final Tlb[] tlbs = {new Tlb(), new Tlb(), null, new Tlb(), new Tlb(), new Tlb()};
     /** The current privilege's tables (data ones follow MPRV), copied here to save a hop per access. */
     private long[] loadTlb, storeTlb, fetchTlb;
     private int dataPriv, codePriv;
-    private boolean sum, mxr;
+    private boolean dataVirt, codeVirt;
+    /** mstatus.SUM/MXR and vsstatus.SUM/MXR as the TLB contents were made with. */
+    private boolean sum, mxr, vsum, vmxr;
+    /**
+     * Set while an HLV/HLVX/HSV runs: its translation enters no TLB; {@link #hlvx} makes its
+     * load need execute permission instead of read permission in both stages.
+     */
+    private boolean hyperAccess, hlvx;
+
+    private static int tlbIndex(int priv, boolean virt) { return virt ? priv + 4 : priv; }
 
     Mmu(Hart hart, Bus bus, DecodeCache decoded) {
         this.hart = hart;
@@ -51,22 +70,36 @@ public final class Mmu {
      * SUM changes only S-mode data permissions, MXR every data permission.
      */
     void contextChanged() {
-        long ms = hart.csr.mstatus;
+        long ms = hart.csr.mstatus, vs = hart.csr.vsstatus;
         boolean newSum = (ms & MSTATUS_SUM) != 0, newMxr = (ms & MSTATUS_MXR) != 0;
-        if (newMxr != mxr) { tlbs[Hart.U].flush(); tlbs[Hart.S].flush(); }
+        boolean newVsum = (vs & MSTATUS_SUM) != 0, newVmxr = (vs & MSTATUS_MXR) != 0;
+        // mstatus.MXR applies to both stages of guest translations as well.
+        if (newMxr != mxr) { tlbs[Hart.U].flush(); tlbs[Hart.S].flush(); flushGuest(-1); }
         else if (newSum != sum) tlbs[Hart.S].flush();
+        if (newVmxr != vmxr) flushGuest(-1);
+        else if (newVsum != vsum) tlbs[tlbIndex(Hart.S, true)].flush();
         sum = newSum;
         mxr = newMxr;
+        vsum = newVsum;
+        vmxr = newVmxr;
         codePriv = hart.priv;
-        dataPriv = hart.priv == Hart.M && (ms & MSTATUS_MPRV) != 0 ? (int) (ms >>> 11 & 3) : hart.priv;
-        if (dataPriv == 2) dataPriv = Hart.U; // MPP is WARL and never holds 2; be safe anyway
+        codeVirt = hart.virt;
+        if (hart.priv == Hart.M && (ms & MSTATUS_MPRV) != 0) {
+            dataPriv = (int) (ms >>> 11 & 3);
+            if (dataPriv == 2) dataPriv = Hart.U; // MPP is WARL and never holds 2; be safe anyway
+            dataVirt = dataPriv != Hart.M && (ms & CsrFile.MPV) != 0;
+        } else {
+            dataPriv = hart.priv;
+            dataVirt = hart.virt;
+        }
         selectTables();
     }
 
     private void selectTables() {
-        loadTlb = tlbs[dataPriv].load;
-        storeTlb = tlbs[dataPriv].store;
-        fetchTlb = tlbs[codePriv].fetch;
+        Tlb data = tlbs[tlbIndex(dataPriv, dataVirt)];
+        loadTlb = data.load;
+        storeTlb = data.store;
+        fetchTlb = tlbs[tlbIndex(codePriv, codeVirt)].fetch;
     }
 
     /**
@@ -75,6 +108,21 @@ public final class Mmu {
      */
     public void flushAll() {
         for (Tlb t : tlbs) if (t != null) t.flush();
+    }
+
+    /**
+     * sfence.vma with V=1, hfence.vvma, hfence.gvma, or a vsatp or hgatp write: drops guest
+     * translations (VS and VU) for one guest virtual page ({@code vpn >= 0}) or all.
+     */
+    void flushGuest(long vpn) {
+        Tlb vu = tlbs[tlbIndex(Hart.U, true)], vs = tlbs[tlbIndex(Hart.S, true)];
+        if (vpn < 0) {
+            vu.flush();
+            vs.flush();
+        } else {
+            vu.flushPage(vpn);
+            vs.flushPage(vpn);
+        }
     }
 
     /** sfence.vma or satp write: drops translations for one page ({@code vpn >= 0}) or all. */
@@ -159,7 +207,7 @@ public final class Mmu {
             fetchPageOff = hit;
             return decoded.page(hit, hart);
         }
-        long pa = translate(pc, FETCH, codePriv);
+        long pa = translate(pc, FETCH, codePriv, codeVirt);
         if (pa == -1) return null;
         long off = pa - ramBase;
         if (!ram.contains(pa, 2)) {
@@ -182,7 +230,7 @@ public final class Mmu {
 
     /** Fetches 16 instruction bits at {@code va} without the decode cache; -1 after a fault. */
     int fetch16(long va) {
-        long pa = translate(va, FETCH, codePriv);
+        long pa = translate(va, FETCH, codePriv, codeVirt);
         if (pa == -1) return -1;
         if (!ram.contains(pa, 2)) {
             hart.raise(Cause.INSN_ACCESS, va);
@@ -203,7 +251,7 @@ public final class Mmu {
             }
             return v;
         }
-        long pa = translate(va, LOAD, dataPriv);
+        long pa = translate(va, LOAD, dataPriv, dataVirt);
         if (pa == -1) return 0;
         int watch = watch(va, size, false);
         if (watch == DebugHook.HIT) {
@@ -211,7 +259,7 @@ public final class Mmu {
             return 0;
         }
         if (ram.contains(pa, size)) {
-            if (watch == DebugHook.UNWATCHED) Tlb.put(loadTlb, va, (pa - ramBase) & -GuestRam.PAGE_SIZE);
+            if (watch == DebugHook.UNWATCHED && !hyperAccess) Tlb.put(loadTlb, va, (pa - ramBase) & -GuestRam.PAGE_SIZE);
             return ram.read(pa - ramBase, size);
         }
         if (bus.deviceAccepts(pa, size)) return bus.readDevice(pa, size);
@@ -222,16 +270,16 @@ public final class Mmu {
     private void storeSlow(long va, int size, long v) {
         if ((va & 0xfff) + size > 4096) {
             // Check both pages before writing a byte, so a faulting store changes nothing.
-            if (translate(va, STORE, dataPriv) == -1) return;
+            if (translate(va, STORE, dataPriv, dataVirt) == -1) return;
             long second = (va | 0xfff) + 1;
-            if (translate(second, STORE, dataPriv) == -1) return;
+            if (translate(second, STORE, dataPriv, dataVirt) == -1) return;
             for (int k = 0; k < size; k++) {
                 storeSlow(va + k, 1, v >>> (8 * k));
                 if (hart.fault && hart.pendingCause >= 0) return;
             }
             return;
         }
-        long pa = translate(va, STORE, dataPriv);
+        long pa = translate(va, STORE, dataPriv, dataVirt);
         if (pa == -1) return;
         int watch = watch(va, size, true);
         if (watch == DebugHook.HIT) {
@@ -245,7 +293,7 @@ public final class Mmu {
             if (ram.watched(off)) {
                 ram.notifyStore(off, size);
                 hart.endBlock();
-            } else if (watch == DebugHook.UNWATCHED && decoded.allowFastStores(off & -GuestRam.PAGE_SIZE)) {
+            } else if (watch == DebugHook.UNWATCHED && !hyperAccess && decoded.allowFastStores(off & -GuestRam.PAGE_SIZE)) {
                 Tlb.put(storeTlb, va, off & -GuestRam.PAGE_SIZE);
             }
             return;
@@ -285,7 +333,7 @@ public final class Mmu {
         // store entries, so the caller's afterAtomicStore still sees every store to them.
         long o = access == LOAD ? loadHit(va, size) : storeHit(va, size); // aligned: inside its page
         if (o >= 0) return o;
-        long pa = translate(va, access, dataPriv);
+        long pa = translate(va, access, dataPriv, dataVirt);
         if (pa == -1) return -1;
         if (watch(va, size, access == STORE) == DebugHook.HIT) {
             hart.raise(Cause.DEBUG_STOP, va);
@@ -297,6 +345,71 @@ public final class Mmu {
         }
         if (access == STORE) ram.markDirty(pa - ramBase, size);
         return pa - ramBase;
+    }
+
+    // ---- HLV, HLVX, HSV ----
+
+    /**
+     * HLV/HLVX: a {@code size}-byte load at {@code va} as VS-mode (hstatus.SPVP = 1) or VU-mode
+     * would make it, with two-stage translation and vsstatus's SUM/MXR; HLVX needs execute
+     * permission instead of read. The translation is not cached. Returns the raw bytes.
+     */
+    long hyperLoad(long va, int size, boolean execute) {
+        beginHyper(execute);
+        try {
+            return loadSlow(va, size);
+        } finally {
+            endHyper();
+        }
+    }
+
+    /** HSV: a {@code size}-byte store as {@link #hyperLoad} loads. */
+    void hyperStore(long va, int size, long v) {
+        beginHyper(false);
+        try {
+            storeSlow(va, size, v);
+        } finally {
+            endHyper();
+        }
+    }
+
+    private void beginHyper(boolean execute) {
+        hyperAccess = true;
+        hlvx = execute;
+        dataPriv = (hart.csr.hstatus & CsrFile.SPVP) != 0 ? Hart.S : Hart.U;
+        dataVirt = true;
+    }
+
+    private void endHyper() {
+        if (hart.fault && hart.pendingCause >= 0) hart.pendingGva = true; // tval is a guest virtual address
+        hyperAccess = hlvx = false;
+        contextChanged();
+    }
+
+    // ---- translation ----
+
+    /** Kinds of G-stage translations: the access itself, or the VS-stage walk reading or updating a PTE. */
+    private static final int EXPLICIT = 0, IMPLICIT_READ = 1, IMPLICIT_WRITE = 2;
+    /** htinst/mtinst pseudoinstructions for guest-page faults of VS-stage PTE reads and A/D writes (RV64). */
+    static final int TINST_PTE_READ = 0x3000, TINST_PTE_WRITE = 0x3020;
+
+    /**
+     * Writes an updated PTE (A/D bits) at RAM offset {@code pteOff} if it still holds {@code pte};
+     * every page-table write of every stage goes through here. False if another hart changed it
+     * first: the caller walks again.
+     */
+    private boolean updatePte(long pteOff, long pte, long updated) {
+        if (!ram.cas64(pteOff, pte, updated)) return false;
+        ram.markDirty(pteOff, 8); // a migration's dirty log must see the page table change
+        return true;
+    }
+
+    /**
+     * Virtual to physical for one access, or -1 after recording the fault. M-mode (or bare satp)
+     * is the identity; {@code virt} selects two-stage translation (VS-stage, then G-stage).
+     */
+    private long translate(long va, int access, int priv, boolean virt) {
+        return virt ? translateGuest(va, access, priv) : translate(va, access, priv);
     }
 
     /**
@@ -331,8 +444,7 @@ public final class Mmu {
             if ((pte & need) != need) {
                 // Hardware A/D update (Svadu-like, as QEMU): atomic, so a concurrent change by
                 // another hart makes us walk again.
-                if (!ram.cas64(pteOff, pte, pte | need)) return translate(va, access, priv);
-                ram.markDirty(pteOff, 8);
+                if (!updatePte(pteOff, pte, pte | need)) return translate(va, access, priv);
             }
             return ((ppn | (va >>> 12 & lowMask)) << 12) | (va & 0xfff);
         }
@@ -340,11 +452,108 @@ public final class Mmu {
     }
 
     private boolean permitted(long pte, int access, int priv) {
+        return permitted(pte, access, priv, sum, mxr, false);
+    }
+
+    private static boolean permitted(long pte, int access, int priv, boolean sum, boolean mxr, boolean execute) {
         boolean user = (pte & PTE_U) != 0;
         if (access == FETCH) return (pte & PTE_X) != 0 && (priv == Hart.U) == user;
         if (priv == Hart.U ? !user : user && !sum) return false;
-        if (access == LOAD) return (pte & PTE_R) != 0 || (mxr && (pte & PTE_X) != 0);
+        if (access == LOAD) return execute ? (pte & PTE_X) != 0 : (pte & PTE_R) != 0 || (mxr && (pte & PTE_X) != 0);
         return (pte & PTE_W) != 0;
+    }
+
+    /**
+     * The VS-stage of a guest access (vsatp; Bare passes the address through), each of its PTE
+     * reads and A/D writes translated by the G-stage, then the G-stage for the result.
+     */
+    private long translateGuest(long va, int access, int priv) {
+        long vsatp = hart.csr.vsatp;
+        int mode = (int) (vsatp >>> 60);
+        if (mode == 0) return gStage(va, access, va, access, EXPLICIT);
+        int levels = mode - 5;
+        int vaBits = 12 + 9 * levels;
+        if ((va << (64 - vaBits)) >> (64 - vaBits) != va) return pageFault(va, access);
+        long table = (vsatp & PPN_MASK) << 12;
+        for (int level = levels - 1; level >= 0; level--) {
+            long pteGpa = table + ((va >>> (12 + 9 * level)) & 511) * 8;
+            long ptePa = gStage(pteGpa, LOAD, va, access, IMPLICIT_READ);
+            if (ptePa == -1) return -1;
+            if (!ram.contains(ptePa, 8)) return accessFault(va, access);
+            long pteOff = ptePa - ramBase;
+            long pte = ram.getLongVolatile(pteOff);
+            if ((pte & PTE_V) == 0 || (pte & (PTE_R | PTE_W)) == PTE_W || (pte >>> 54) != 0) {
+                return pageFault(va, access);
+            }
+            if ((pte & (PTE_R | PTE_X)) == 0) {
+                table = (pte >>> 10 & PPN_MASK) << 12;
+                continue;
+            }
+            if (!permitted(pte, access, priv, vsum, vmxr || mxr, hlvx)) return pageFault(va, access);
+            long ppn = pte >>> 10 & PPN_MASK;
+            long lowMask = (1L << (9 * level)) - 1;
+            if ((ppn & lowMask) != 0) return pageFault(va, access);
+            tlbs[tlbIndex(priv, true)].superpageSpan |= lowMask;
+            long need = PTE_A | (access == STORE ? PTE_D : 0);
+            if ((pte & need) != need) {
+                // The A/D write is a store to guest physical memory: the G-stage must allow it.
+                long wpa = gStage(pteGpa, STORE, va, access, IMPLICIT_WRITE);
+                if (wpa == -1) return -1;
+                if (!updatePte(wpa - ramBase, pte, pte | need)) return translateGuest(va, access, priv);
+            }
+            long gpa = ((ppn | (va >>> 12 & lowMask)) << 12) | (va & 0xfff);
+            return gStage(gpa, access, va, access, EXPLICIT);
+        }
+        return pageFault(va, access);
+    }
+
+    /**
+     * The G-stage (hgatp): guest physical {@code gpa} to physical, checked as a {@code check}
+     * access (every G-stage access counts as U-mode, so leaves need the U bit), or -1 after
+     * recording a guest-page fault for the original {@code access} at guest virtual {@code gva}
+     * (htval = gpa >> 2; htinst a pseudoinstruction for a VS-stage PTE access). The root table
+     * spans four pages, so guest physical addresses have two more bits than the VS-stage mode.
+     */
+    private long gStage(long gpa, int check, long gva, int access, int kind) {
+        long hgatp = hart.csr.hgatp;
+        int mode = (int) (hgatp >>> 60);
+        if (mode == 0) return gpa;
+        int levels = mode - 5;
+        if (gpa >>> (14 + 9 * levels) != 0) return guestPageFault(gva, gpa, access, kind);
+        long table = (hgatp & PPN_MASK) << 12;
+        for (int level = levels - 1; level >= 0; level--) {
+            long index = gpa >>> (12 + 9 * level) & (level == levels - 1 ? 2047 : 511);
+            long pteAddr = table + index * 8;
+            if (!ram.contains(pteAddr, 8)) return accessFault(gva, access);
+            long pteOff = pteAddr - ramBase;
+            long pte = ram.getLongVolatile(pteOff);
+            if ((pte & PTE_V) == 0 || (pte & (PTE_R | PTE_W)) == PTE_W || (pte >>> 54) != 0) {
+                return guestPageFault(gva, gpa, access, kind);
+            }
+            if ((pte & (PTE_R | PTE_X)) == 0) {
+                table = (pte >>> 10 & PPN_MASK) << 12;
+                continue;
+            }
+            if (!permitted(pte, check, Hart.U, false, mxr, hlvx && kind == EXPLICIT)) {
+                return guestPageFault(gva, gpa, access, kind);
+            }
+            long ppn = pte >>> 10 & PPN_MASK;
+            long lowMask = (1L << (9 * level)) - 1;
+            if ((ppn & lowMask) != 0) return guestPageFault(gva, gpa, access, kind);
+            long need = PTE_A | (check == STORE ? PTE_D : 0);
+            if ((pte & need) != need && !updatePte(pteOff, pte, pte | need)) return gStage(gpa, check, gva, access, kind);
+            return ((ppn | (gpa >>> 12 & lowMask)) << 12) | (gpa & 0xfff);
+        }
+        return guestPageFault(gva, gpa, access, kind);
+    }
+
+    private long guestPageFault(long gva, long gpa, int access, int kind) {
+        hart.raise(access == FETCH ? Cause.INSN_GUEST_PAGE_FAULT
+                : access == LOAD ? Cause.LOAD_GUEST_PAGE_FAULT : Cause.STORE_GUEST_PAGE_FAULT, gva);
+        hart.pendingGpa = gpa >>> 2;
+        hart.pendingTinst = kind == IMPLICIT_READ ? TINST_PTE_READ : kind == IMPLICIT_WRITE ? TINST_PTE_WRITE : 0;
+        hart.pendingGva = true;
+        return -1;
     }
 
     private long pageFault(long va, int access) {

@@ -34,6 +34,11 @@ public final class Op {
     public static final int REGION = 86;
     /** A debugger breakpoint, only in a private copy of a page ({@link CodePage#debugCopy}). */
     public static final int DEBUG_BREAK = 87;
+    /**
+     * The H extension: HLV/HLVX loads and HSV stores (imm holds the raw instruction, rd the plain
+     * register number, rs2 the HLV variant), HFENCE.VVMA and HFENCE.GVMA.
+     */
+    public static final int HLV = 88, HSV = 89, HFENCE_VVMA = 90, HFENCE_GVMA = 91;
 
     public static final int FP_FIRST = 200, FP_LAST = 299;
 }

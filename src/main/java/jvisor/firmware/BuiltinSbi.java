@@ -16,7 +16,8 @@ import jvisor.memory.GuestRam;
  * the way a hypervisor answers hypercalls, so no M-mode firmware runs. Calling convention: a7 =
  * extension id, a6 = function id, a0-a5 = arguments; the result is a0 = error, a1 = value.
  *
- * <p>Implemented: BASE, TIME (through Sstc's stimecmp), IPI, RFENCE, HSM, SRST, DBCN and the
+ * <p>Implemented: BASE, TIME (through Sstc's stimecmp), IPI, RFENCE (with the HFENCE calls when the
+ * harts have the H extension), HSM, SRST, DBCN and the
  * legacy console putchar/getchar, set_timer and shutdown.
  */
 public final class BuiltinSbi implements EnvironmentCall {
@@ -66,7 +67,11 @@ public final class BuiltinSbi implements EnvironmentCall {
      * and S-level interrupt to S-mode, let S-mode read the counters (and U-mode the time), enable Sstc.
      */
     public static void prepareHart(Hart h) {
-        h.csr.set(Csr.MEDELEG, 0xB3FF & ~(1L << Cause.ECALL_S));
+        // With the H extension, also ecalls from VS-mode, guest-page faults and virtual-instruction
+        // exceptions: the hypervisor in HS-mode handles them (the CSR drops these bits without H).
+        h.csr.set(Csr.MEDELEG, 0xB3FF & ~(1L << Cause.ECALL_S) | 1L << Cause.ECALL_VS
+                | 1L << Cause.INSN_GUEST_PAGE_FAULT | 1L << Cause.LOAD_GUEST_PAGE_FAULT
+                | 1L << Cause.VIRTUAL_INSN | 1L << Cause.STORE_GUEST_PAGE_FAULT);
         h.csr.set(Csr.MIDELEG, 1L << Cause.IRQ_SSI | 1L << Cause.IRQ_STI | 1L << Cause.IRQ_SEI);
         h.csr.set(Csr.MCOUNTEREN, 7);
         // Linux opens the time CSR to user mode (the vDSO's clock_gettime reads it) only from its
@@ -105,10 +110,11 @@ public final class BuiltinSbi implements EnvironmentCall {
                 }
             }
             case EXT_RFENCE -> {
-                // 0 fence.i, 1 sfence.vma, 2 sfence.vma.asid: every target flushes its whole TLB and
-                // ends its block before we return. 3-6 are the H extension's, which we lack.
+                // 0 fence.i, 1 sfence.vma, 2 sfence.vma.asid, and with the H extension 3
+                // hfence.gvma.vmid, 4 hfence.gvma, 5 hfence.vvma.asid, 6 hfence.vvma: every target
+                // flushes its whole TLB (guest translations included) and ends its block before we return.
                 List<Hart> targets = new ArrayList<>();
-                if (fid < 0 || fid > 2) error = ERR_NOT_SUPPORTED;
+                if (fid < 0 || fid > (h.hypervisor() ? 6 : 2)) error = ERR_NOT_SUPPORTED;
                 else if ((error = selectHarts(a0, a1, targets)) == SUCCESS) h.fenceRemote(targets);
             }
             case EXT_HSM -> {

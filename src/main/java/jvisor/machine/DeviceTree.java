@@ -12,13 +12,22 @@ import jvisor.firmware.Fdt;
 final class DeviceTree {
     private DeviceTree() {}
 
-    /** ISA string and extension list advertised to the guest; keep in step with the CPU. */
-    static final String ISA = "rv64imafdc_zicntr_zicsr_zifencei_zihintpause_sstc";
-    static final String[] EXTENSIONS = {"i", "m", "a", "f", "d", "c", "zicntr", "zicsr", "zifencei",
+    /**
+     * ISA string and extension list advertised to the guest; keep in step with the CPU. The H
+     * extension is listed unless the harts were built without it ({@code jvisor run --cpu h=off}).
+     */
+    static final String ISA = "rv64imafdch_zicntr_zicsr_zifencei_zihintpause_sstc";
+    static final String[] EXTENSIONS = {"i", "m", "a", "f", "d", "c", "h", "zicntr", "zicsr", "zifencei",
             "zihintpause", "sstc"};
 
+    static String isa(boolean hypervisor) { return hypervisor ? ISA : ISA.replace("dch_", "dc_"); }
+
+    static String[] extensions(boolean hypervisor) {
+        return hypervisor ? EXTENSIONS : java.util.Arrays.stream(EXTENSIONS).filter(e -> !e.equals("h")).toArray(String[]::new);
+    }
+
     /** Creates the tree and returns the phandles of each hart's interrupt controller. */
-    static int[] base(Fdt fdt, int cpus, long ramBase, long ramSize) {
+    static int[] base(Fdt fdt, int cpus, long ramBase, long ramSize, boolean hypervisor) {
         Fdt.Node root = fdt.root();
         root.cells("#address-cells", 2).cells("#size-cells", 2);
         root.strings("compatible", "riscv-virtio").strings("model", "riscv-virtio,qemu");
@@ -35,8 +44,8 @@ final class DeviceTree {
             int phandle = fdt.allocatePhandle();
             cpuPhandles.add(phandle);
             cpu.cells("phandle", phandle).strings("device_type", "cpu").cells("reg", i).strings("status", "okay")
-                    .strings("compatible", "riscv").strings("riscv,isa", ISA).strings("riscv,isa-base", "rv64i")
-                    .strings("riscv,isa-extensions", EXTENSIONS).strings("mmu-type", "riscv,sv57");
+                    .strings("compatible", "riscv").strings("riscv,isa", isa(hypervisor)).strings("riscv,isa-base", "rv64i")
+                    .strings("riscv,isa-extensions", extensions(hypervisor)).strings("mmu-type", "riscv,sv57");
             intc[i] = fdt.allocatePhandle();
             cpu.child("interrupt-controller").cells("#interrupt-cells", 1).flag("interrupt-controller")
                     .strings("compatible", "riscv,cpu-intc").cells("phandle", intc[i]);

@@ -103,6 +103,14 @@ public final class Machine implements AutoCloseable {
         rtc.connect(plic.line(VirtMap.RTC.irq()));
     }
 
+    /**
+     * Gives every hart the H extension (the default) or not; the device tree follows. Call before
+     * {@link #load}.
+     */
+    public void setHypervisor(boolean on) {
+        for (Hart h : harts) h.setHypervisor(on);
+    }
+
     /** How guest code runs: interpreted, compiled when hot (default), or compiled at once (tests the JIT). */
     public enum JitMode { OFF, ON, EAGER }
 
@@ -308,7 +316,7 @@ public final class Machine implements AutoCloseable {
 
     private byte[] buildDeviceTree(String cmdline, long initrdStart, long initrdEnd) {
         Fdt fdt = new Fdt();
-        int[] intc = DeviceTree.base(fdt, harts.length, ram.base(), ram.size());
+        int[] intc = DeviceTree.base(fdt, harts.length, ram.base(), ram.size(), harts[0].hypervisor());
         int plicPhandle = fdt.allocatePhandle();
         test.describe(fdt, VirtMap.TEST, fdt.allocatePhandle());
         rtc.describe(fdt, VirtMap.RTC, plicPhandle);
@@ -501,7 +509,7 @@ public final class Machine implements AutoCloseable {
             jvisor.state.StateWriter w = new jvisor.state.StateWriter();
             threads.saveState(h.hartId, w);
             h.saveState(w);
-            out.section("hart." + h.hartId, 1, w);
+            out.section("hart." + h.hartId, Hart.STATE_VERSION, w);
         }
         out.section("plic", 1, state(plic));
         out.section("uart", 1, state(uart));

@@ -173,7 +173,7 @@ public final class MachineState {
             m.loadSection("clock", in.payload(2));
             for (String s : sections) {
                 expect(in, s);
-                m.loadSection(s, in.payload(1));
+                m.loadSection(s, in.payload(s.startsWith("hart.") ? jvisor.cpu.Hart.STATE_VERSION : 1));
             }
             expect(in, "end");
             in.payload(1).end();

@@ -151,7 +151,7 @@ class CsrCounterTest {
             "csrr a0, 0xc80",               // cycleh exists only on RV32
             "csrr a0, 0x3a1",               // pmpcfg1 exists only on RV32
             "csrr a0, 0x7b0",               // dcsr: debug mode only
-            "csrr a0, 0x600",               // hstatus: no H extension
+            "csrr a0, 0x6c0",               // custom hypervisor read/write: none here
             "csrrsi a0, 0x5a8, 0",          // scontext: no Sdtrig context
         };
         assertIllegal(insns, trapEach("li a1, 0\n", insns));

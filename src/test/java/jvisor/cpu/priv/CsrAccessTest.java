@@ -132,7 +132,7 @@ class CsrAccessTest {
                   CHECK_ILLEGAL 3, 1b
                 2:csrw 0x5c0, a0
                   CHECK_ILLEGAL 3, 2b
-                3:csrr a0, 0x600       # hstatus: no hypervisor extension
+                3:csrr a0, 0x6c0       # custom hypervisor read/write: none here
                   CHECK_ILLEGAL 3, 3b
                 4:csrr a0, 0x3a1       # pmpcfg1 does not exist on RV64
                   CHECK_ILLEGAL 3, 4b

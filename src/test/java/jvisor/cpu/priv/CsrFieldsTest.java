@@ -40,7 +40,7 @@ class CsrFieldsTest {
                 + " and medeleg[11] be set", """
                   li t3, -1
                   csrw mstatus, t3
-                  CHECK_CSR mstatus, MSTATUS_SD | 0xa00000000 | MSTATUS_TSR | MSTATUS_TW | MSTATUS_TVM | MSTATUS_MXR | MSTATUS_SUM | MSTATUS_MPRV | MSTATUS_FS | MSTATUS_MPP | MSTATUS_SPP | MSTATUS_MPIE | MSTATUS_SPIE | MSTATUS_MIE | MSTATUS_SIE
+                  CHECK_CSR mstatus, MSTATUS_SD | 0xca00000000 | MSTATUS_TSR | MSTATUS_TW | MSTATUS_TVM | MSTATUS_MXR | MSTATUS_SUM | MSTATUS_MPRV | MSTATUS_FS | MSTATUS_MPP | MSTATUS_SPP | MSTATUS_MPIE | MSTATUS_SPIE | MSTATUS_MIE | MSTATUS_SIE
                   CHECK_CSR sstatus, MSTATUS_SD | 2 << 32 | MSTATUS_MXR | MSTATUS_SUM | MSTATUS_FS | MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE
                   csrw mstatus, zero
                   li t3, -1
@@ -48,13 +48,13 @@ class CsrFieldsTest {
                   CHECK_CSR mstatus, MSTATUS_SD | 0xa00000000 | MSTATUS_MXR | MSTATUS_SUM | MSTATUS_FS | MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE
                   csrw mstatus, zero
                   csrw mie, t3
-                  CHECK_CSR mie, 1 << MEI | 1 << SEI | 1 << MTI | 1 << STI | 1 << MSI | 1 << SSI
+                  CHECK_CSR mie, 1 << MEI | 1 << SEI | 1 << MTI | 1 << STI | 1 << MSI | 1 << SSI | 0x1444
                   csrw mie, zero
                   csrw medeleg, t3                 # every cause but ecall from M (bit 11 is read-only zero)
-                  CHECK_CSR medeleg, 0xb3ff
+                  CHECK_CSR medeleg, 0xf0b7ff      # with H: ecall from VS, guest-page faults, virtual instruction
                   csrw medeleg, zero
-                  csrw mideleg, t3                 # only S-level interrupts
-                  CHECK_CSR mideleg, 1 << SEI | 1 << STI | 1 << SSI
+                  csrw mideleg, t3                 # only S-level interrupts, and the VS ones (read-only one)
+                  CHECK_CSR mideleg, 1 << SEI | 1 << STI | 1 << SSI | 0x1444
                   csrw mideleg, zero
                 """);
     }
@@ -88,11 +88,11 @@ class CsrFieldsTest {
     }
 
     @Test
-    void misaReportsRv64Acdfimsu() {
+    void misaReportsRv64Acdfhimsu() {
         Priv.run("""
-                  CHECK_CSR misa, 2 << 62 | 1 << 20 | 1 << 18 | 1 << 12 | 1 << 8 | 1 << 5 | 1 << 3 | 1 << 2 | 1 << 0
+                  CHECK_CSR misa, 2 << 62 | 1 << 20 | 1 << 18 | 1 << 12 | 1 << 8 | 1 << 7 | 1 << 5 | 1 << 3 | 1 << 2 | 1 << 0
                   csrw misa, zero                  # WARL: nothing can be switched off
-                  CHECK_CSR misa, 2 << 62 | 1 << 20 | 1 << 18 | 1 << 12 | 1 << 8 | 1 << 5 | 1 << 3 | 1 << 2 | 1 << 0
+                  CHECK_CSR misa, 2 << 62 | 1 << 20 | 1 << 18 | 1 << 12 | 1 << 8 | 1 << 7 | 1 << 5 | 1 << 3 | 1 << 2 | 1 << 0
                 """);
     }
 

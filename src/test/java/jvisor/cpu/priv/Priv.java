@@ -470,7 +470,9 @@ final class Priv {
               beqz t0, 9f
               addi t0, t0, ECALL_U - ECALL_S
               beqz t0, 9f
-              addi t0, t0, ECALL_S - ECALL_M
+              addi t0, t0, -1          # ecall from VS-mode (H extension)
+              beqz t0, 9f
+              addi t0, t0, 10 - ECALL_M
               bnez t0, 1f
             9:                         # TO_M: return to M-mode after the ecall
               li a7, 0
@@ -535,8 +537,10 @@ final class Priv {
               bne a7, t0, 1f
               csrr t0, scause
               addi t0, t0, -ECALL_U
+              beqz t0, 0f
+              addi t0, t0, ECALL_U - 10  # or from VS-mode (H extension)
               bnez t0, 1f
-                                       # TO_M from U with ecall delegated: ask M, resume in M
+            0:                         # TO_M from U with ecall delegated: ask M, resume in M
               csrr t0, sscratch
               ecall
               csrw mscratch, t0
