@@ -8,7 +8,8 @@ destination's console must show gapwatch going on and answer a command, for CHEC
 
   migration.py OUTDIR jvisor|qemu idle|write KERNEL INITRD JVISOR
 
-Prints a line per migration: SYSTEM MODE move K total S reported_ms MS guest_gap_ms MS bytes N ok 1|0
+Prints a line per migration: SYSTEM MODE move K total S reported_ms MS guest_gap_ms MS bytes N rounds R
+throttle P ok 1|0 (rounds: RAM passes; throttle: the auto-converge slow-down at the end, in %)
 (reported_ms: the downtime the migrating program reports; guest_gap_ms: the longest 1 ms sleep
 the guest saw after the migration began, less 1 ms, its own view of the downtime).
 """
@@ -104,7 +105,8 @@ def jvisor(out, mode, kernel, initrd, jv, moves):
             ok = check(dest)
             gap = max(gaps_after(dest.out)[:3] or [-1000])
             dest.kill()
-            results.append((total, s.get('downtimeMs') or -1, gap / 1000, s['progress']['bytesSent'], ok))
+            results.append((total, s.get('downtimeMs') or -1, gap / 1000, s['progress']['bytesSent'], ok,
+                            s['progress']['round'], s['progress']['throttlePercent']))
         return results
     finally:
         for d in daemons:
@@ -170,7 +172,9 @@ def qemu(out, mode, kernel, initrd):
         dest.wait_for(GAP, 30)
         ok = check(dest)
         gap = max(gaps_after(dest.out)[:3] or [-1000])
-        return total, downtime, gap / 1000, sent, ok
+        rounds = re.search(r'dirty sync count: (\d+)', info)
+        throttle = re.search(r'cpu throttle percentage: (\d+)', info)
+        return total, downtime, gap / 1000, sent, ok, int(rounds.group(1)) if rounds else -1, int(throttle.group(1)) if throttle else 0
     finally:
         src.kill()
         dest.kill()
@@ -183,8 +187,9 @@ def main():
         results = jvisor(os.path.join(out, 'jvisor'), mode, kernel, initrd, jv, MOVES)
     else:
         results = [qemu(out, mode, kernel, initrd)]
-    for k, (total, reported, gap, sent, ok) in enumerate(results):
-        print(f'{system} {mode} move {k} total {total:.3f} reported_ms {reported:.1f} guest_gap_ms {gap:.1f} bytes {sent} ok {int(ok)}')
+    for k, (total, reported, gap, sent, ok, rounds, throttle) in enumerate(results):
+        print(f'{system} {mode} move {k} total {total:.3f} reported_ms {reported:.1f} guest_gap_ms {gap:.1f} bytes {sent}'
+              f' rounds {rounds} throttle {throttle} ok {int(ok)}')
 
 
 if __name__ == '__main__':

@@ -53,10 +53,6 @@ public final class ApiServer implements AutoCloseable {
             config.jetty.host = addr.getHostAddress();
             config.jetty.port = listen.getPort();
             config.http.maxRequestSize = MAX_BODY;
-            config.jetty.modifyWebSocketServletFactory(ws -> { // a migration's state stream comes in chunks this big
-                ws.setMaxBinaryMessageSize(2L * jvisor.host.IncomingMigration.CHUNK);
-                ws.setMaxFrameSize(2L * jvisor.host.IncomingMigration.CHUNK);
-            });
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(Json.MAPPER, false));

@@ -9,8 +9,8 @@ import jvisor.host.IncomingMigration;
 
 /**
  * The destination's end of a live migration: {@code /api/v1/vms/NAME/incoming} as a WebSocket,
- * handed to the host's {@link IncomingMigration} (control messages as text, the state stream as
- * binary). One migration per connection.
+ * handed to the host's {@link IncomingMigration} (control messages as text; the state stream
+ * comes on a data connection the migration opens). One migration per connection.
  */
 final class IncomingSocket {
     private final Host host;
@@ -26,10 +26,6 @@ final class IncomingSocket {
         ws.onMessage(ctx -> {
             IncomingMigration m = migrations.get(ctx.sessionId());
             if (m != null) m.text(ctx.message());
-        });
-        ws.onBinaryMessage(ctx -> {
-            IncomingMigration m = migrations.get(ctx.sessionId());
-            if (m != null) m.binary(ctx.data());
         });
         ws.onClose(ctx -> closed(ctx.sessionId()));
         ws.onError(ctx -> closed(ctx.sessionId()));
@@ -47,6 +43,11 @@ final class IncomingSocket {
             @Override
             public void close(int code, String reason) {
                 if (ctx.session.isOpen()) ctx.closeSession(code, reason);
+            }
+
+            @Override
+            public java.net.InetAddress localAddress() {
+                return ((java.net.InetSocketAddress) ctx.session.getLocalSocketAddress()).getAddress();
             }
         };
     }

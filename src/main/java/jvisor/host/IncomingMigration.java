@@ -1,6 +1,5 @@
 package jvisor.host;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -20,15 +19,17 @@ public final class IncomingMigration {
         void send(String text);
 
         void close(int code, String reason);
-    }
 
-    /** Largest binary message of the stream: the server must accept frames this big. */
-    public static final int CHUNK = MigrationChannels.CHUNK;
+        /** This host's address as the source reached it: the data connection listens there. */
+        java.net.InetAddress localAddress();
+    }
 
     private final Host host;
     private final String name;
     private final Link link;
-    private final MigrationChannels.Receiving stream = new MigrationChannels.Receiving();
+    /** The data connection's listener, then the connection; closed when the WebSocket ends. */
+    private volatile MigrationData.Listener listener;
+    private volatile java.nio.channels.SocketChannel data;
     private volatile Vm vm;
     private volatile boolean started;
 
@@ -53,18 +54,18 @@ public final class IncomingMigration {
         }
     }
 
-    /** A part of the state stream. */
-    public void binary(ByteBuffer data) {
-        try {
-            stream.arrived(data);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** The connection ended (either side, any reason): so does the data connection, and a read waiting on it. */
+    public void closed() {
+        closeQuietly(listener);
+        closeQuietly(data);
     }
 
-    /** The connection ended (either side, any reason). */
-    public void closed() {
-        stream.end();
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            if (c != null) c.close();
+        } catch (java.io.IOException e) {
+            // closing anyway
+        }
     }
 
     private void define(MigrationMessage m) {
@@ -83,8 +84,14 @@ public final class IncomingMigration {
             return;
         }
         boolean paused = Boolean.TRUE.equals(m.paused());
+        try {
+            listener = new MigrationData.Listener(link.localAddress());
+        } catch (java.io.IOException e) {
+            drop(null, "cannot listen for the data connection: " + e.getMessage());
+            return;
+        }
         Thread.ofPlatform().name("jvisor-incoming-" + name).start(() -> receive(moved, paused));
-        link.send(MigrationMessage.of(MigrationMessage.ACCEPTED).json());
+        link.send(MigrationMessage.accepted(listener.port(), listener.key()).json());
     }
 
     /** Reads the stream and runs the VM; drops it on any failure before. */
@@ -92,14 +99,16 @@ public final class IncomingMigration {
         Machine m = null;
         long stood;
         try {
-            m = Migration.receive(stream, "the migration stream", vm.console(), moved);
+            try (var in = data = listener.accept()) {
+                m = Migration.receive(in, "the migration stream", vm.console(), moved);
+            }
             stood = vm.arrived(m, paused);
         } catch (Exception e) {
             drop(m, e.getMessage());
             return;
         }
         try { // it runs here now, whether or not the source hears it
-            link.send(new MigrationMessage(MigrationMessage.RUNNING, null, null, null, null, stood / 1e6).json());
+            link.send(MigrationMessage.running(stood / 1e6).json());
             link.close(1000, "migrated");
         } catch (RuntimeException e) {
             vm.console().note("the source did not hear that the VM arrived: " + e.getMessage());

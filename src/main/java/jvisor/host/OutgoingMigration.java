@@ -20,8 +20,9 @@ import jvisor.machine.Migration;
 
 /**
  * The source's side of a live migration of one VM to another jvisor host (docs/HOST.md, "Live
- * migration"): a WebSocket to the destination's {@code /api/v1/vms/NAME/incoming}, the
- * definition, the state stream by pre-copy ({@link Migration}), then the hand-over.
+ * migration"): a WebSocket to the destination's {@code /api/v1/vms/NAME/incoming} for the
+ * control messages, the definition, then the state stream by pre-copy ({@link Migration}) on a
+ * data connection ({@link MigrationData}), then the hand-over.
  *
  * <p>Never two, never none. The destination runs the VM once it has read the whole stream,
  * through its end section, and drops it if the connection ends before. So a failure before the
@@ -54,6 +55,8 @@ public final class OutgoingMigration {
     private volatile String error;
     private volatile boolean cancelled;
     private volatile WebSocket socket;
+    /** The connection the state stream goes on ({@link MigrationData}). */
+    private volatile java.nio.channels.SocketChannel data;
     private Thread worker;
 
     OutgoingMigration(Host host, Vm vm, Request request) {
@@ -78,8 +81,7 @@ public final class OutgoingMigration {
             throw HostException.conflict(vm.name() + " is being handed over to " + target() + "; too late to cancel");
         }
         cancelled = true;
-        WebSocket s = socket;
-        if (s != null) s.abort();
+        abort();
         Thread w = worker;
         if (w != null) w.interrupt();
     }
@@ -90,10 +92,10 @@ public final class OutgoingMigration {
         boolean handedOver = false;
         try {
             connect();
-            send(new MigrationMessage(MigrationMessage.DEFINE, vm.definition(), wasPaused, request.paths(), null, null));
-            expect(MigrationMessage.ACCEPTED);
-            MigrationChannels.Sending out = new MigrationChannels.Sending(socket);
-            Migration mig = new Migration(m, out, request.maxDowntime(), this::progressed);
+            send(MigrationMessage.define(vm.definition(), wasPaused, request.paths()));
+            MigrationMessage accepted = expect(MigrationMessage.ACCEPTED);
+            data = MigrationData.connect(request.to().getHost(), accepted.port(), accepted.key());
+            Migration mig = new Migration(m, data, request.maxDowntime(), this::progressed);
             phase("pre-copy", "migration to " + target() + " started");
             mig.precopy();
             long stopped = System.nanoTime();
@@ -120,6 +122,7 @@ public final class OutgoingMigration {
     }
 
     private void succeeded() {
+        abort(); // both connections have served
         totalSeconds = (System.nanoTime() - startNanos) / 1e9;
         vm.migrated(String.format("migrated to %s in %.2f s, %s stopped, %d pages sent", target(), totalSeconds,
                 downtimeMs == null ? "unknown time" : String.format("%.1f ms", downtimeMs), progress == null ? 0 : progress.pagesSent()));
@@ -218,6 +221,16 @@ public final class OutgoingMigration {
     private void abort() {
         WebSocket s = socket;
         if (s != null) s.abort();
+        closeData();
+    }
+
+    private void closeData() {
+        java.nio.channels.SocketChannel d = data;
+        try {
+            if (d != null) d.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
     }
 
     private void phase(String p, String event) {
@@ -248,7 +261,7 @@ public final class OutgoingMigration {
     /** Not a message of the protocol: what {@link Replies} queues when the connection ends. */
     private static final String BROKEN = "broken";
 
-    private static MigrationMessage broken(String why) { return new MigrationMessage(BROKEN, null, null, null, why, null); }
+    private static MigrationMessage broken(String why) { return MigrationMessage.error(BROKEN, why); }
 
     /** The destination's messages, queued for {@link #expect}; a connection that ends queues {@link #BROKEN}. */
     private final class Replies implements WebSocket.Listener {
@@ -277,12 +290,14 @@ public final class OutgoingMigration {
 
         @Override
         public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+            closeData(); // the control connection is gone: the stream must stop too
             replies.add(broken("the destination closed the connection (" + code + (reason.isBlank() ? "" : " " + reason) + ")"));
             return null;
         }
 
         @Override
         public void onError(WebSocket ws, Throwable e) {
+            closeData();
             replies.add(broken("the connection to the destination broke: " + message(e)));
         }
     }

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Live migrations that break: the link cut at each phase (during pre-copy, during stop-and-copy,
- * once all state is sent, and when the destination runs the VM but has not confirmed it), and
+ * once all state is sent, and when the destination runs the VM but has not confirmed it; the
+ * proxy resets the control connection, and either end then closes the data connection, as a
+ * broken link ends both), and
  * the destination daemon killed (a process of its own, SIGKILL) during pre-copy, during
  * stop-and-copy and once all state is sent. Each time the VM survives on exactly one host,
  * running, with its shell state, and the source's API says what happened.
