@@ -193,7 +193,7 @@ const active = st => st === 'running' || st === 'paused';
 
 function showSummary(s) {
   $('host-summary').textContent =
-    `${s.vms} VMs, ${s.active} active · guest memory ${mib(s.usedMemory)} of ${mib(s.maxMemory)} MiB`;
+    `${s.vms} VM${s.vms === 1 ? '' : 's'}, ${s.active} active · guest memory ${mib(s.usedMemory)} of ${mib(s.maxMemory)} MiB`;
 }
 
 // ---- events and stats ----
