@@ -22,7 +22,8 @@ import jvisor.host.Json;
 
 /**
  * The host's REST API under /api/v1 (docs/HOST.md, openapi.json): Javalin on Jetty 12 with
- * virtual threads. Every request needs the bearer token; request bodies are limited to
+ * virtual threads, and the {@link WebConsole} page at /. Every API request needs the bearer token
+ * (a console WebSocket may carry it as a subprotocol); request bodies are limited to
  * {@link #MAX_BODY} bytes; every error is JSON {@code {"error": "..."}} (with {@code "field"}
  * for bad input) and the matching status, never a stack trace.
  */
@@ -56,8 +57,14 @@ public final class ApiServer implements AutoCloseable {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
-            config.routes.before(BASE + "/*", ctx -> authorize(ctx, token));
-            config.routes.wsBeforeUpgrade(BASE + "/*", ctx -> authorize(ctx, token));
+            config.routes.before(BASE, ctx -> authorize(ctx, token, bearer(ctx))); // "/*" does not match the base itself
+            config.routes.before(BASE + "/*", ctx -> authorize(ctx, token, bearer(ctx)));
+            // A browser cannot set headers on a WebSocket: it may offer the token as a subprotocol.
+            config.routes.wsBeforeUpgrade(BASE + "/*", ctx -> {
+                String given = bearer(ctx);
+                authorize(ctx, token, given != null ? given : WebConsole.protocolToken(ctx));
+            });
+            WebConsole.serve(config);
             routes.register(config.routes);
             config.routes.exception(HostException.class, (e, ctx) -> hostError(ctx, e));
             config.routes.exception(JsonProcessingException.class, (e, ctx) -> jsonError(ctx, e));
@@ -80,9 +87,13 @@ public final class ApiServer implements AutoCloseable {
     /** Where the API is: http://ADDR:PORT (the base path is {@link #BASE}). */
     public URI uri() { return uri; }
 
-    private static void authorize(Context ctx, String token) {
+    /** The token of an {@code Authorization: Bearer TOKEN} header, or null. */
+    private static String bearer(Context ctx) {
         String auth = ctx.header("Authorization");
-        String given = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).strip() : null;
+        return auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).strip() : null;
+    }
+
+    private static void authorize(Context ctx, String token, String given) {
         if (given == null) throw new UnauthorizedResponse("no bearer token: send 'Authorization: Bearer TOKEN' with the token in the daemon's STATE/token");
         if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
             throw new UnauthorizedResponse("wrong bearer token: use the one in the daemon's STATE/token");
