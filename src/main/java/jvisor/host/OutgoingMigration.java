@@ -200,8 +200,17 @@ public final class OutgoingMigration {
         };
         URI ws = new URI(scheme, null, to.getHost(), to.getPort(), "/api/v1/vms/" + vm.name() + "/incoming", null, null);
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        socket = client.newWebSocketBuilder().header("Authorization", "Bearer " + request.token())
-                .connectTimeout(Duration.ofSeconds(10)).buildAsync(ws, new Replies()).get(15, TimeUnit.SECONDS);
+        try {
+            socket = client.newWebSocketBuilder().header("Authorization", "Bearer " + request.token())
+                    .connectTimeout(Duration.ofSeconds(10)).buildAsync(ws, new Replies()).get(15, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            String why = e.getCause() instanceof java.net.http.WebSocketHandshakeException h ? switch (h.getResponse().statusCode()) {
+                case 401 -> "it refused the token (give its STATE/token)";
+                case 404 -> "it is not a jvisor daemon that takes migrations";
+                default -> "it answered HTTP " + h.getResponse().statusCode();
+            } : message(e);
+            throw new IOException("cannot reach the destination daemon at " + to + ": " + why, e);
+        }
     }
 
     private void send(MigrationMessage m) throws Exception {
@@ -255,6 +264,8 @@ public final class OutgoingMigration {
             t = t.getCause();
         }
         String m = t.getMessage();
+        if (t instanceof ConnectException && (m == null || m.isBlank())) return "connection refused";
+        if (t instanceof java.util.concurrent.TimeoutException) return "no answer";
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
     }
 

@@ -431,16 +431,32 @@ async function migrate(ev) {
   const body = { to, token: $('migrate-token').value.trim(), maxDowntimeMs: Number($('migrate-downtime').value) || 50 };
   message(`Migrating ${name} to ${to}…`, true);
   try {
-    const answer = await state.api.post('/vms/' + encodeURIComponent(name) + '/migrate', body);
+    await state.api.post('/vms/' + encodeURIComponent(name) + '/migrate', body);
     $('migrate-token').value = '';
     $('migrate-form').hidden = true;
     document.querySelector('#actions [data-action=migrate]').setAttribute('aria-expanded', 'false');
-    const moved = `${name} moved to ${to}: its console is on that daemon now (open ${to}/ and sign in with its token).`;
-    message(moved, true);
-    $('notice').textContent = moved; // stays if the VM leaves this daemon's list and its panel closes
     state.migrated = name;
-    if (answer && answer.name === name && answer.state) upsert(answer);
+    // The API answers at once; the migration goes on in the daemon: follow it until it ends.
+    for (;;) {
+      const s = await state.api.get('/vms/' + encodeURIComponent(name) + '/migration');
+      if (s.phase === 'done') {
+        const moved = `${name} moved to ${to} in ${s.totalSeconds.toFixed(2)} s: its console is on that daemon now`
+          + ` (open ${to}/ and sign in with its token).`;
+        message(moved, true);
+        $('notice').textContent = moved; // stays when the VM leaves this daemon's list and its panel closes
+        return;
+      }
+      if (['failed', 'cancelled', 'unknown'].includes(s.phase)) {
+        state.migrated = null;
+        message(`Migration of ${name} ${s.phase === 'unknown' ? 'has an unknown outcome' : s.phase}: ${s.error || ''}`);
+        return;
+      }
+      const p = s.progress;
+      message(`Migrating ${name} to ${to}: ${s.phase}` + (p ? `, round ${p.round}, ${(p.bytesSent / 1e6).toFixed(0)} MB sent` : '') + '…', true);
+      await new Promise(r => setTimeout(r, 300));
+    }
   } catch (e) {
+    state.migrated = null;
     message(`Migration of ${name} failed: ${e.message}`);
   }
 }

@@ -160,14 +160,16 @@ class WebConsoleTest {
             a.type("echo still-$((2*3))\n");
             a.awaitTerminal("still-6", CMD);
 
-            // Migration: the form sends the API's body; a failure shows the API's message and the VM runs on.
+            // Migration: the form sends the API's body and closes once the daemon has taken it; the page
+            // follows the migration, and a failure shows the daemon's reason while the VM runs on.
             a.click("migrate");
             a.$("#migrate-to").sendKeys("http://127.0.0.1:1");
             a.$("#migrate-token").sendKeys("f".repeat(64));
             a.$("#migrate-form button[type=submit]").click();
             a.await("the migration's error", CMD, d -> a.$("#action-message").getText().startsWith("Migration of web1 failed: "));
+            assertTrue(a.$("#action-message").getText().contains("127.0.0.1:1"), a.$("#action-message").getText());
             a.awaitRowState("web1", "running", UI);
-            a.$("#migrate-cancel").click();
+            assertFalse(a.$("#migrate-form").isDisplayed(), "the form closed");
 
             // The daemon restarts (a managed save, then a restore): the page and its terminal reconnect.
             daemon.close();
