@@ -47,6 +47,117 @@ class MigrationTest {
         return to;
     }
 
+    /** A channel that carries {@code bytesPerSecond} at most: a slow link. */
+    private static java.nio.channels.WritableByteChannel slow(java.nio.channels.WritableByteChannel out, long bytesPerSecond) {
+        return new java.nio.channels.WritableByteChannel() {
+            private long free = System.nanoTime(); // when the link has carried all so far (idle time is no credit)
+
+            @Override
+            public int write(java.nio.ByteBuffer src) throws java.io.IOException {
+                int n = out.write(src);
+                free = Math.max(free, System.nanoTime()) + n * 1_000_000_000L / bytesPerSecond;
+                long wait = free - System.nanoTime();
+                if (wait > 0) java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                return n;
+            }
+
+            @Override public boolean isOpen() { return out.isOpen(); }
+            @Override public void close() throws java.io.IOException { out.close(); }
+        };
+    }
+
+    /**
+     * Writes one word (the sweep number plus the page number) into each of 1024 pages, with some
+     * work between two pages, sweep after sweep until {@code stop} is set; then stores the number
+     * of sweeps and the sum of the buffer and exits. Unslowed it writes far more than 32 MB/s of
+     * pages.
+     */
+    static final String DIRTY = """
+              la s1, buf
+              la s2, stop
+              li s3, 0
+            1:li t0, 0
+              mv t1, s1
+            2:add t2, s3, t0
+              sd t2, 0(t1)
+              li t4, 10000
+            4:addi t4, t4, -1
+              bnez t4, 4b
+              li t3, 4096
+              add t1, t1, t3
+              addi t0, t0, 1
+              li t3, 1024
+              bne t0, t3, 2b
+              addi s3, s3, 1
+              ld t4, 0(s2)
+              beqz t4, 1b
+              la t0, sweeps
+              sd s3, 0(t0)
+              li a0, 0
+              mv t1, s1
+              li t0, 1024
+            3:ld t2, 0(t1)
+              add a0, a0, t2
+              li t3, 4096
+              add t1, t1, t3
+              addi t0, t0, -1
+              bnez t0, 3b
+              la t0, result
+              sd a0, 0(t0)
+              EXIT 0
+              .data
+              .align 12
+            buf: .zero 4194304
+            stop: .dword 0
+            sweeps: .dword 0
+            result: .dword 0
+            """;
+
+    @Test
+    void aGuestThatWritesFasterThanTheLinkIsSlowedUntilTheRoundsConverge() throws Exception {
+        java.nio.file.Path prog = jvisor.testing.Assembler.assemble(jvisor.testing.Guest.PROLOGUE + DIRTY
+                + jvisor.testing.Guest.EPILOGUE);
+        ElfImage elf = ElfImage.read(prog);
+        Machine m = jvisor.testing.Guest.newMachine(1, new ByteArrayOutputStream());
+        m.loadHtifProgram(elf);
+        AtomicReference<Machine.Outcome> outcome = new AtomicReference<>();
+        Thread t = SnapshotTest.start(m, outcome);
+        Thread.sleep(300);
+        List<Migration.Progress> progress = new ArrayList<>();
+        Pipe pipe = Pipe.open();
+        CompletableFuture<Machine> received = CompletableFuture.supplyAsync(() -> {
+            try (var in = pipe.source()) {
+                return Migration.receive(in, "the pipe", new ByteArrayOutputStream(), Map.of());
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        try (var out = slow(pipe.sink(), 32 << 20)) { // 32 MB/s: unslowed, the guest dirties its 4 MiB many times a second
+            Migration mig = new Migration(m, out, Duration.ofMillis(50), progress::add);
+            mig.precopy();
+            mig.finish();
+        }
+        Machine to = received.get(60, TimeUnit.SECONDS);
+        m.close();
+        t.join();
+        outcome.set(null);
+        to.continueClock();
+        to.resume();
+        Thread t2 = SnapshotTest.start(to, outcome);
+        Thread.sleep(200);
+        to.ram().putLong(elf.symbol("stop") - to.ram().base(), 1);
+        t2.join(120_000);
+        assertEquals(0, outcome.get().status());
+        long sweeps = to.ram().getLong(elf.symbol("sweeps") - to.ram().base());
+        long sum = 0;
+        for (int p = 0; p < 1024; p++) sum += sweeps - 1 + p; // the last sweep's words
+        assertEquals(sum, to.ram().getLong(elf.symbol("result") - to.ram().base()), "the buffer after " + sweeps + " sweeps");
+        Migration.Progress last = progress.stream().filter(p -> p.phase().equals("pre-copy")).reduce((a, b) -> b).orElseThrow();
+        assertTrue(progress.stream().anyMatch(p -> p.throttlePercent() >= 20), "auto-converge slowed the guest: " + progress);
+        assertTrue(last.expectedDowntimeMs() >= 0 && last.expectedDowntimeMs() <= 50, "the rounds converged: " + last);
+        to.close();
+    }
+
     @Test
     void aComputingGuestMovedBackAndForthTenTimesEndsWithTheSameChecksum() throws Exception {
         SnapshotTest.build();
