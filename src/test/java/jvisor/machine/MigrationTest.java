@@ -21,10 +21,12 @@ import org.junit.jupiter.api.Test;
  * computes ends with the checksum of an uninterrupted run.
  */
 class MigrationTest {
-    /** Moves running {@code from} to a new machine and returns it, running; {@code from} is closed. */
-    private static Machine migrate(Machine from, Thread runner, Duration downtime, List<Migration.Progress> progress)
-            throws Exception {
-        Pipe pipe = Pipe.open();
+    /**
+     * Migrates {@code from} through {@code pipe} (its sink as {@code link} makes it) into a new
+     * machine, received on another thread; returns that machine, paused.
+     */
+    private static Machine send(Machine from, Pipe pipe, java.util.function.Function<Pipe, java.nio.channels.WritableByteChannel> link,
+                                Duration downtime, List<Migration.Progress> progress) throws Exception {
         CompletableFuture<Machine> received = CompletableFuture.supplyAsync(() -> {
             try (var in = pipe.source()) {
                 return Migration.receive(in, "the pipe", new ByteArrayOutputStream(), Map.of());
@@ -32,12 +34,18 @@ class MigrationTest {
                 throw new RuntimeException(e);
             }
         });
-        try (var out = pipe.sink()) {
+        try (var out = link.apply(pipe)) {
             Migration mig = new Migration(from, out, downtime, progress::add);
             mig.precopy();
             mig.finish();
         }
-        Machine to = received.get(60, TimeUnit.SECONDS);
+        return received.get(60, TimeUnit.SECONDS);
+    }
+
+    /** Moves running {@code from} to a new machine and returns it, running; {@code from} is closed. */
+    private static Machine migrate(Machine from, Thread runner, Duration downtime, List<Migration.Progress> progress)
+            throws Exception {
+        Machine to = send(from, Pipe.open(), p -> p.sink(), downtime, progress);
         from.close();
         runner.join();
         to.setJit(Machine.JitMode.EAGER);
@@ -124,20 +132,8 @@ class MigrationTest {
         Thread t = SnapshotTest.start(m, outcome);
         Thread.sleep(300);
         List<Migration.Progress> progress = new ArrayList<>();
-        Pipe pipe = Pipe.open();
-        CompletableFuture<Machine> received = CompletableFuture.supplyAsync(() -> {
-            try (var in = pipe.source()) {
-                return Migration.receive(in, "the pipe", new ByteArrayOutputStream(), Map.of());
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        try (var out = slow(pipe.sink(), 32 << 20)) { // 32 MB/s: unslowed, the guest dirties its 4 MiB many times a second
-            Migration mig = new Migration(m, out, Duration.ofMillis(50), progress::add);
-            mig.precopy();
-            mig.finish();
-        }
-        Machine to = received.get(60, TimeUnit.SECONDS);
+        // 32 MB/s: unslowed, the guest dirties its 4 MiB many times a second.
+        Machine to = send(m, Pipe.open(), p -> slow(p.sink(), 32 << 20), Duration.ofMillis(50), progress);
         m.close();
         t.join();
         outcome.set(null);
