@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Linux guest that jvisor's whole-system tests boot (src/test/java/jvisor/testing/LinuxGuest.java):
-# Debian trixie's riscv64 kernel, busybox, e2fsprogs' mke2fs and e2fsck, and the virtio modules in an initramfs
+# Debian trixie's riscv64 kernel, busybox, e2fsprogs' mke2fs and e2fsck, and the virtio and kvm modules in an initramfs
 # whose /init loads the modules named by jvisor.modules=a,b,c on the kernel command line (modprobe
 # resolves their dependencies) and then runs a shell on the console.
 #
@@ -59,7 +59,8 @@ mkdir -p "$mods"
 wanted="drivers/virtio/virtio_mmio drivers/char/hw_random/virtio-rng drivers/block/virtio_blk
   net/core/failover drivers/net/net_failover drivers/net/virtio_net
   lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4
-  fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p"
+  fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p
+  arch/riscv/kvm/kvm"
 : > "$mods/modules.dep"
 for m in $wanted; do
   name="$(basename "$m")"
