@@ -1,0 +1,74 @@
+package jvisor.machine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import jvisor.devices.virtio.Virtio9p;
+import jvisor.share.P9Server;
+import jvisor.testing.LinuxGuest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * KVM inside a jvisor guest (issue 19): Debian's kernel loads kvm.ko on a hart with the H
+ * extension, and kvmtiny ({@code src/test/resources/jvisor/kvm/kvmtiny.c}, built here with
+ * Debian's cross gcc and shared over 9p) runs a nested guest of a few instructions through
+ * /dev/kvm. The nested guest's device accesses must leave KVM_RUN as MMIO exits with the exact
+ * addresses, sizes and data, the answer to its load must reach it, and its store to its own RAM
+ * must land in the monitor's memory. Every step is jvisor's H extension at work: VS-mode, the
+ * G-stage faults KVM answers by mapping pages, the guest-page faults it turns into MMIO exits
+ * (reading the trapped instruction with HLVX), and the world switches in and out of V=1.
+ */
+@Tag("system")
+class KvmGuestTest {
+    @TempDir static Path share;
+
+    @BeforeAll
+    static void build() throws Exception {
+        LinuxGuest.assumeAvailable();
+        Path src = share.resolve("kvmtiny.c");
+        try (InputStream in = KvmGuestTest.class.getResourceAsStream("/jvisor/kvm/kvmtiny.c")) {
+            Files.copy(in, src);
+        }
+        Process cc;
+        try {
+            cc = new ProcessBuilder("riscv64-linux-gnu-gcc", "-static", "-O2", "-Wall", "-o",
+                    share.resolve("kvmtiny").toString(), src.toString()).redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            assumeTrue(false, "riscv64-linux-gnu-gcc missing (gcc-riscv64-linux-gnu)");
+            return;
+        }
+        String log = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(cc.waitFor(120, TimeUnit.SECONDS) && cc.exitValue() == 0, "cannot build kvmtiny:\n" + log);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Machine.JitMode.class, names = {"OFF", "ON"})
+    void aNestedGuestsMmioExitsReachTheMonitor(Machine.JitMode jit) throws Exception {
+        try (LinuxGuest g = LinuxGuest.boot(256L << 20, 1, List.of("9p", "9pnet_virtio", "kvm"),
+                List.of(new Virtio9p(new P9Server(share, true), "host")), m -> m.setJit(jit), Duration.ofMinutes(10))) {
+            g.ok("mount -t 9p -o trans=virtio,version=9p2000.L host /mnt");
+            assertTrue(g.ok("ls /dev/kvm").contains("/dev/kvm"), "kvm.ko made no /dev/kvm:\n" + g.console());
+            String out = g.ok("/mnt/kvmtiny", Duration.ofMinutes(5));
+            assertEquals(String.join("\n",
+                    "kvmtiny: api version 12",
+                    "kvmtiny: mmio write 0x10000000 len 4 data 0x2a",
+                    "kvmtiny: mmio read 0x10000008 len 4 answered 0x12345678",
+                    "kvmtiny: mmio write 0x10000010 len 8 data 0x12345679",
+                    "kvmtiny: mmio write 0x10000018 len 1 data 0x2a",
+                    "kvmtiny: ram 0x80000100 holds 0x12345679, t2 0x12345679, pc 0x80000020",
+                    "kvmtiny: PASS"), out.strip().replace("\r", ""));
+        }
+    }
+}
