@@ -26,9 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Debian's cross gcc and shared over 9p) runs a nested guest of a few instructions through
  * /dev/kvm. The nested guest's device accesses must leave KVM_RUN as MMIO exits with the exact
  * addresses, sizes and data, the answer to its load must reach it, and its store to its own RAM
- * must land in the monitor's memory. Every step is jvisor's H extension at work: VS-mode, the
- * G-stage faults KVM answers by mapping pages, the guest-page faults it turns into MMIO exits
- * (reading the trapped instruction with HLVX), and the world switches in and out of V=1.
+ * must land in the monitor's memory; its own traps (a breakpoint, an illegal instruction, a page
+ * fault under its Sv39 tables, a timer interrupt) must reach its handler with the right scause
+ * and sepc, and an SBI call KVM forwards must reach the monitor. Every step is jvisor's H
+ * extension at work: VS-mode, the G-stage faults KVM answers by mapping pages (also during the
+ * nested guest's page-table walks), the guest-page faults it turns into MMIO exits (reading the
+ * trapped instruction with HLVX), VS-level delegation, vstimecmp, WFI trapping, and the world
+ * switches in and out of V=1. On two harts the monitor also moves its vcpu from hart to hart
+ * between runs.
  */
 @Tag("system")
 class KvmGuestTest {
@@ -53,36 +58,51 @@ class KvmGuestTest {
         assertTrue(cc.waitFor(120, TimeUnit.SECONDS) && cc.exitValue() == 0, "cannot build kvmtiny:\n" + log);
     }
 
+    /** What kvmtiny prints when every step went right. */
+    private static final String EXPECTED = String.join("\n",
+            "kvmtiny: api version 12",
+            "kvmtiny: mmio write 0x10000000 len 4 data 0x2a",
+            "kvmtiny: mmio read 0x10000008 len 4 answered 0x12345678",
+            "kvmtiny: mmio write 0x10000010 len 8 data 0x12345679",
+            "kvmtiny: mmio write 0x10000018 len 1 data 0x2a",
+            // its breakpoint (scause 3) and illegal instruction (2), with their sepc
+            "kvmtiny: mmio write 0x10000020 len 8 data 0x3",
+            "kvmtiny: mmio write 0x10000028 len 8 data 0x80000030",
+            "kvmtiny: mmio write 0x10000020 len 8 data 0x2",
+            "kvmtiny: mmio write 0x10000028 len 8 data 0x80000034",
+            "kvmtiny: sbi extension 0x8000000 function 0 a0 0x4b answered 0x55",
+            "kvmtiny: mmio write 0x10000030 len 8 data 0x55",
+            // paging on: a store through a virtual alias, then a load page fault (13)
+            "kvmtiny: mmio write 0x10000040 len 4 data 0x2a",
+            "kvmtiny: mmio write 0x10000020 len 8 data 0xd",
+            "kvmtiny: mmio write 0x10000028 len 8 data 0x80000074",
+            // the supervisor timer interrupt it asked for
+            "kvmtiny: mmio write 0x10000020 len 8 data 0x8000000000000005",
+            "kvmtiny: mmio write 0x10000048 len 1 data 0x2a",
+            "kvmtiny: ram 0x80000800 holds 0x12345679, t2 0x12345679, pc 0x800000ac",
+            "kvmtiny: PASS");
+
     @ParameterizedTest
     @EnumSource(value = Machine.JitMode.class, names = {"OFF", "ON", "EAGER"})
-    void aNestedGuestsMmioExitsReachTheMonitor(Machine.JitMode jit) throws Exception {
-        try (LinuxGuest g = LinuxGuest.boot(256L << 20, 1, List.of("9p", "9pnet_virtio", "kvm"),
+    void aNestedGuestsExitsReachTheMonitor(Machine.JitMode jit) throws Exception {
+        runKvmTiny(1, jit, "");
+    }
+
+    /** The monitor moves to the other hart before every KVM_RUN: the vcpu must follow it whole. */
+    @ParameterizedTest
+    @EnumSource(value = Machine.JitMode.class, names = {"OFF", "ON"})
+    void aVcpuMovingBetweenHartsKeepsItsState(Machine.JitMode jit) throws Exception {
+        runKvmTiny(2, jit, " migrate");
+    }
+
+    private static void runKvmTiny(int cpus, Machine.JitMode jit, String args) throws Exception {
+        try (LinuxGuest g = LinuxGuest.boot(256L << 20, cpus, List.of("9p", "9pnet_virtio", "kvm"),
                 List.of(new Virtio9p(new P9Server(share, true), "host")), m -> m.setJit(jit), Duration.ofMinutes(10))) {
+            assertEquals("" + cpus, g.ok("grep -c ^processor /proc/cpuinfo").strip(), "online harts");
             g.ok("mount -t 9p -o trans=virtio,version=9p2000.L host /mnt");
             assertTrue(g.ok("ls /dev/kvm").contains("/dev/kvm"), "kvm.ko made no /dev/kvm:\n" + g.console());
-            String out = g.ok("/mnt/kvmtiny", Duration.ofMinutes(5));
-            assertEquals(String.join("\n",
-                    "kvmtiny: api version 12",
-                    "kvmtiny: mmio write 0x10000000 len 4 data 0x2a",
-                    "kvmtiny: mmio read 0x10000008 len 4 answered 0x12345678",
-                    "kvmtiny: mmio write 0x10000010 len 8 data 0x12345679",
-                    "kvmtiny: mmio write 0x10000018 len 1 data 0x2a",
-                    // its breakpoint (scause 3) and illegal instruction (2), with their sepc
-                    "kvmtiny: mmio write 0x10000020 len 8 data 0x3",
-                    "kvmtiny: mmio write 0x10000028 len 8 data 0x80000030",
-                    "kvmtiny: mmio write 0x10000020 len 8 data 0x2",
-                    "kvmtiny: mmio write 0x10000028 len 8 data 0x80000034",
-                    "kvmtiny: sbi extension 0x8000000 function 0 a0 0x4b answered 0x55",
-                    "kvmtiny: mmio write 0x10000030 len 8 data 0x55",
-                    // paging on: a store through a virtual alias, then a load page fault (13)
-                    "kvmtiny: mmio write 0x10000040 len 4 data 0x2a",
-                    "kvmtiny: mmio write 0x10000020 len 8 data 0xd",
-                    "kvmtiny: mmio write 0x10000028 len 8 data 0x80000074",
-                    // the supervisor timer interrupt it asked for
-                    "kvmtiny: mmio write 0x10000020 len 8 data 0x8000000000000005",
-                    "kvmtiny: mmio write 0x10000048 len 1 data 0x2a",
-                    "kvmtiny: ram 0x80000800 holds 0x12345679, t2 0x12345679, pc 0x800000ac",
-                    "kvmtiny: PASS"), out.strip().replace("\r", ""));
+            String out = g.ok("/mnt/kvmtiny" + args, Duration.ofMinutes(5));
+            assertEquals(EXPECTED, out.strip().replace("\r", ""));
             String complaints = g.sh("dmesg | grep -E 'WARNING|BUG|Oops|kvm.*(fail|error)'", Duration.ofMinutes(1)).output();
             assertEquals("", complaints.strip(), "the kernel complained");
         }

@@ -12,10 +12,14 @@
  * we check in our mapping.
  *
  * Built static with Debian's riscv64-linux-gnu-gcc; run inside a jvisor guest whose kernel has
- * loaded kvm.ko. Exits 0 when every step happened as expected.
+ * loaded kvm.ko. With the argument "migrate" it moves itself to the next CPU before every
+ * KVM_RUN, so that the vcpu's state, its VMID and the stage-2 TLB entries must follow it from hart
+ * to hart. Exits 0 when every step happened as expected.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,7 +122,17 @@ static uint64_t get_reg(int vcpu, uint64_t id) {
     return v;
 }
 
-int main(void) {
+/* Moves the calling thread to the next online CPU, round robin. */
+static void next_cpu(int step) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(step % cpus, &set);
+    if (sched_setaffinity(0, sizeof set, &set) < 0) die("sched_setaffinity");
+}
+
+int main(int argc, char **argv) {
+    int migrate = argc > 1 && strcmp(argv[1], "migrate") == 0;
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0) die("open /dev/kvm");
     int version = ioctl(kvm, KVM_GET_API_VERSION, 0);
@@ -159,6 +173,7 @@ int main(void) {
             printf("kvmtiny: too many exits\n");
             return 1;
         }
+        if (migrate) next_cpu(exits);
         if (ioctl(vcpu, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
             die("KVM_RUN");
