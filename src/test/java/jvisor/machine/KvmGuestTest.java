@@ -16,6 +16,7 @@ import jvisor.share.P9Server;
 import jvisor.testing.LinuxGuest;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * nested guest's page-table walks), the guest-page faults it turns into MMIO exits (reading the
  * trapped instruction with HLVX), VS-level delegation, vstimecmp, WFI trapping, and the world
  * switches in and out of V=1. On two harts the monitor also moves its vcpu from hart to hart
- * between runs.
+ * between runs. Last, Debian's QEMU in the guest boots Debian's kernel as a nested KVM guest.
  */
 @Tag("system")
 class KvmGuestTest {
@@ -93,6 +94,36 @@ class KvmGuestTest {
     @EnumSource(value = Machine.JitMode.class, names = {"OFF", "ON"})
     void aVcpuMovingBetweenHartsKeepsItsState(Machine.JitMode jit) throws Exception {
         runKvmTiny(2, jit, " migrate");
+    }
+
+    /**
+     * The issue's nested boot: inside the guest, Debian's QEMU ({@code tools/testguest/build.sh}
+     * packs qemu-system-riscv64 and its libraries) boots the same kernel and initramfs with
+     * {@code -accel kvm}, to the nested busybox shell, which answers a command and powers off.
+     */
+    @Test
+    void debianBootsAsANestedKvmGuestUnderQemu() throws Exception {
+        Path dir = LinuxGuest.dir();
+        assumeTrue(Files.isExecutable(dir.resolve("qemu/qemu-system-riscv64")),
+                "no QEMU beside the test guest (run tools/testguest/build.sh)");
+        try (LinuxGuest g = LinuxGuest.boot(768L << 20, 1, List.of("9p", "9pnet_virtio", "kvm"),
+                List.of(new Virtio9p(new P9Server(dir, true), "guest")), null, Duration.ofMinutes(10))) {
+            g.ok("mount -t 9p -o trans=virtio,version=9p2000.L guest /mnt");
+            long start = System.nanoTime();
+            g.type("/mnt/qemu/lib/ld-linux-riscv64-lp64d.so.1 --library-path /mnt/qemu/lib /mnt/qemu/qemu-system-riscv64"
+                    + " -M virt -accel kvm -cpu host -m 128M -nographic -bios none -kernel /mnt/vmlinux"
+                    + " -initrd /mnt/initrd.gz -append 'console=ttyS0 quiet jvisor.nested=yes'; echo \"QEMU-\"\"EXIT $?\"\n");
+            g.awaitBoot(Duration.ofMinutes(20)); // the nested guest's /init says it is ready
+            System.out.printf("nested Debian boot under QEMU -accel kvm: %.1f s to the shell%n",
+                    (System.nanoTime() - start) / 1e9);
+            assertTrue(g.ok("cat /proc/cmdline").contains("jvisor.nested=yes"), "not the nested guest's shell");
+            assertEquals("42", g.ok("echo $((6 * 7))").strip());
+            g.type("poweroff -f\n");
+            g.await("QEMU-EXIT 0", Duration.ofMinutes(5));
+            assertEquals("outer", g.ok("echo outer").strip(), "the outer shell after QEMU");
+            String complaints = g.sh("dmesg | grep -E 'WARNING|BUG|Oops|kvm.*(fail|error)'", Duration.ofMinutes(1)).output();
+            assertEquals("", complaints.strip(), "the kernel complained");
+        }
     }
 
     private static void runKvmTiny(int cpus, Machine.JitMode jit, String args) throws Exception {
