@@ -16,9 +16,9 @@ import jvisor.share.P9Server;
 import jvisor.testing.LinuxGuest;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -99,25 +99,30 @@ class KvmGuestTest {
     /**
      * The issue's nested boot: inside the guest, Debian's QEMU ({@code tools/testguest/build.sh}
      * packs qemu-system-riscv64 and its libraries) boots the same kernel and initramfs with
-     * {@code -accel kvm}, to the nested busybox shell, which answers a command and powers off.
+     * {@code -accel kvm}, to the nested busybox shell, which answers a command and powers off. On
+     * two harts the nested kernel has two vcpus: KVM starts the second (SBI HSM), and its IPIs and
+     * remote fences reach the other hart through jvisor's SBI.
      */
-    @Test
-    void debianBootsAsANestedKvmGuestUnderQemu() throws Exception {
+    @ParameterizedTest(name = "{0} hart(s), {0} vcpu(s)")
+    @ValueSource(ints = {1, 2})
+    void debianBootsAsANestedKvmGuestUnderQemu(int cpus) throws Exception {
         Path dir = LinuxGuest.dir();
         assumeTrue(Files.isExecutable(dir.resolve("qemu/qemu-system-riscv64")),
                 "no QEMU beside the test guest (run tools/testguest/build.sh)");
-        try (LinuxGuest g = LinuxGuest.boot(768L << 20, 1, List.of("9p", "9pnet_virtio", "kvm"),
+        try (LinuxGuest g = LinuxGuest.boot(768L << 20, cpus, List.of("9p", "9pnet_virtio", "kvm"),
                 List.of(new Virtio9p(new P9Server(dir, true), "guest")), null, Duration.ofMinutes(10))) {
             g.ok("mount -t 9p -o trans=virtio,version=9p2000.L guest /mnt");
             long start = System.nanoTime();
             g.type("/mnt/qemu/lib/ld-linux-riscv64-lp64d.so.1 --library-path /mnt/qemu/lib /mnt/qemu/qemu-system-riscv64"
-                    + " -M virt -accel kvm -cpu host -m 128M -nographic -bios none -kernel /mnt/vmlinux"
+                    + " -M virt -accel kvm -cpu host -smp " + cpus + " -m 128M -nographic -bios none -kernel /mnt/vmlinux"
                     + " -initrd /mnt/initrd.gz -append 'console=ttyS0 quiet jvisor.nested=yes'; echo \"QEMU-\"\"EXIT $?\"\n");
             g.awaitBoot(Duration.ofMinutes(20)); // the nested guest's /init says it is ready
-            System.out.printf("nested Debian boot under QEMU -accel kvm: %.1f s to the shell%n",
-                    (System.nanoTime() - start) / 1e9);
+            System.out.printf("nested Debian boot under QEMU -accel kvm, %d vcpu(s): %.1f s to the shell%n",
+                    cpus, (System.nanoTime() - start) / 1e9);
             assertTrue(g.ok("cat /proc/cmdline").contains("jvisor.nested=yes"), "not the nested guest's shell");
             assertEquals("42", g.ok("echo $((6 * 7))").strip());
+            assertEquals(cpus == 1 ? "0" : "0-" + (cpus - 1), g.ok("cat /sys/devices/system/cpu/online").strip(),
+                    "the nested guest's online CPUs");
             g.type("poweroff -f\n");
             g.await("QEMU-EXIT 0", Duration.ofMinutes(5));
             assertEquals("outer", g.ok("echo outer").strip(), "the outer shell after QEMU");
