@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Builds the Linux guest that jvisor's whole-system tests boot (src/test/java/jvisor/testing/LinuxGuest.java):
-# Debian trixie's riscv64 kernel, busybox, e2fsprogs' mke2fs and e2fsck, and the virtio modules in an initramfs
+# Debian trixie's riscv64 kernel, busybox, e2fsprogs' mke2fs and e2fsck, and the virtio and kvm modules in an initramfs
 # whose /init loads the modules named by jvisor.modules=a,b,c on the kernel command line (modprobe
 # resolves their dependencies) and then runs a shell on the console.
 #
 # Module signatures are stripped: checking them costs seconds per module in an emulated guest.
 #
 # Usage: tools/testguest/build.sh [OUTDIR]   (default: $JVISOR_TESTGUEST or ~/.cache/jvisor/testguest)
-# Produces OUTDIR/vmlinux and OUTDIR/initrd.gz, and OUTDIR/u-boot.bin: Debian's S-mode U-Boot for
-# QEMU's virt board (u-boot-qemu), which boots the two from a disk (UBootTest). Needs apt-get,
+# Produces OUTDIR/vmlinux and OUTDIR/initrd.gz, OUTDIR/u-boot.bin: Debian's S-mode U-Boot for
+# QEMU's virt board (u-boot-qemu), which boots the two from a disk (UBootTest), and OUTDIR/qemu:
+# Debian's qemu-system-riscv64 and its libraries, the VMM of the nested KVM boot (KvmGuestTest). Needs apt-get,
 # dpkg-deb, cpio, gzip and xz, and network access to deb.debian.org the first time (the .deb files are kept in OUTDIR/debs).
 set -euo pipefail
 out="${1:-${JVISOR_TESTGUEST:-$HOME/.cache/jvisor/testguest}}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-[ -f "$out/vmlinux" ] && [ -f "$out/initrd.gz" ] && [ -f "$out/u-boot.bin" ] && [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ] && exit 0
+[ -f "$out/vmlinux" ] && [ -f "$out/initrd.gz" ] && [ -f "$out/u-boot.bin" ] && [ -x "$out/qemu/qemu-system-riscv64" ] &&
+  [ "$out/initrd.gz" -nt "${BASH_SOURCE[0]}" ] && exit 0
 
 apt_dir="$out/apt"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$out/debs"
@@ -32,6 +34,39 @@ if ! ls "$out"/debs/u-boot-qemu_*.deb >/dev/null 2>&1; then
   ls "$apt_dir"/lists/*_Packages* >/dev/null 2>&1 || apt-get "${A[@]}" update
   (cd "$out/debs" && apt-get "${A[@]}" download u-boot-qemu)
 fi
+
+# QEMU for riscv64 with every library it loads, in OUTDIR/qemu: inside the test guest, with
+# kvm.ko loaded, it is the user-space VMM that boots this same kernel and initramfs as a nested
+# KVM guest (KvmGuestTest). Run it as qemu/lib/ld-linux-riscv64-lp64d.so.1 --library-path qemu/lib
+# qemu/qemu-system-riscv64. qemu-system-data (firmware, keymaps) is not needed with -bios none.
+if ! ls "$out"/qemu-debs/qemu-system-riscv_*.deb >/dev/null 2>&1; then
+  ls "$apt_dir"/lists/*_Packages* >/dev/null 2>&1 || apt-get "${A[@]}" update
+  mkdir -p "$out/qemu-debs"
+  qemu_pkgs="$(apt-cache "${A[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances qemu-system-riscv | grep -v '^[ <]' | grep -v '^qemu-system-data$' | sort -u)"
+  # shellcheck disable=SC2086
+  (cd "$out/qemu-debs" && apt-get "${A[@]}" download $qemu_pkgs)
+fi
+qx="$out/qemu-x"
+rm -rf "$qx" "$out/qemu"
+mkdir -p "$qx" "$out/qemu/lib"
+for deb in "$out"/qemu-debs/*.deb; do dpkg-deb -x "$deb" "$qx"; done
+readelf=readelf
+command -v riscv64-linux-gnu-readelf >/dev/null && readelf=riscv64-linux-gnu-readelf
+cp "$qx/usr/bin/qemu-system-riscv64" "$out/qemu/"
+cp -L "$qx/usr/lib/riscv64-linux-gnu/ld-linux-riscv64-lp64d.so.1" "$out/qemu/lib/"
+todo="$qx/usr/bin/qemu-system-riscv64"
+while [ -n "$todo" ]; do
+  set -- $todo; f="$1"; shift; todo="$*"
+  for lib in $("$readelf" -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    [ -f "$out/qemu/lib/$lib" ] && continue
+    found="$(find "$qx" -name "$lib" | head -1)"
+    [ -n "$found" ] || { echo "qemu-system-riscv64 needs $lib, which no package brought" >&2; exit 1; }
+    cp -L "$found" "$out/qemu/lib/"
+    todo="$todo $found"
+  done
+done
+rm -rf "$qx"
 
 x="$out/x"
 root="$out/root"
@@ -59,7 +94,8 @@ mkdir -p "$mods"
 wanted="drivers/virtio/virtio_mmio drivers/char/hw_random/virtio-rng drivers/block/virtio_blk
   net/core/failover drivers/net/net_failover drivers/net/virtio_net
   lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4
-  fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p"
+  fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p
+  arch/riscv/kvm/kvm"
 : > "$mods/modules.dep"
 for m in $wanted; do
   name="$(basename "$m")"
@@ -103,4 +139,4 @@ chmod 755 "$root/init"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz.tmp"
 mv "$out/initrd.gz.tmp" "$out/initrd.gz"
 rm -rf "$x" "$root"
-echo "test guest: $out/vmlinux, $out/initrd.gz (linux $kver), $out/u-boot.bin"
+echo "test guest: $out/vmlinux, $out/initrd.gz (linux $kver), $out/u-boot.bin, $out/qemu"

@@ -221,8 +221,9 @@ public final class LinuxGuest implements AutoCloseable {
     /** Waits for the (next) boot to reach the shell. */
     public void awaitBoot(Duration timeout) {
         // The whole line, newline included: the shell's echo of later typing may follow the
-        // ready text before its newline, so an end-of-text match could later stop matching.
-        Pattern ready = Pattern.compile("^" + READY + "\\r?\\n", Pattern.MULTILINE);
+        // ready text before its newline, so an end-of-text match could later stop matching. A
+        // nested guest's console passes two terminals that each add a \r (KvmGuestTest).
+        Pattern ready = Pattern.compile("^" + READY + "\\r*\\n", Pattern.MULTILINE);
         bootSearchFrom = console.await(ready, 1, timeout, this, bootSearchFrom).end();
     }
 
@@ -238,7 +239,7 @@ public final class LinuxGuest implements AutoCloseable {
         int from = console.length();
         // The markers are split by quotes in what is typed, so only the echo's output matches.
         type("echo \"@@BE\"\"GIN" + n + "\"; " + command + "; echo \"@@EN\"\"D" + n + " $?\"\n");
-        Matcher begin = console.await(Pattern.compile("@@BEGIN" + n + "\r?\n"), 1, timeout, this, from);
+        Matcher begin = console.await(Pattern.compile("@@BEGIN" + n + "\r*\n"), 1, timeout, this, from);
         Matcher end = console.await(Pattern.compile("@@END" + n + " (\\d+)"), 1, timeout, this, begin.end());
         String out = console.text(begin.end(), end.start()).replace("\r", "");
         return new Result(Integer.parseInt(end.group(1)), out);
