@@ -202,7 +202,7 @@ final class VmCommand {
                 for (JsonNode n : v) {
                     rows.add(new String[] {"net", n.path("mac").asText() + ": rx " + traffic(n.path("rxBytes").asLong())
                             + " in " + n.path("rxPackets").asLong() + " packets, tx " + traffic(n.path("txBytes").asLong())
-                            + " in " + n.path("txPackets").asLong() + (n.path("dropped").asLong() > 0
+                            + " in " + n.path("txPackets").asLong() + " packets" + (n.path("dropped").asLong() > 0
                             ? ", " + n.path("dropped").asLong() + " dropped" : "")});
                 }
             } else if (k.endsWith("Bytes") && v.isNumber()) {
