@@ -63,6 +63,7 @@ public final class ApiServer implements AutoCloseable {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
+            config.routes.before(BASE, ctx -> authorize(ctx, token)); // "/*" does not match the base itself
             config.routes.before(BASE + "/*", ctx -> authorize(ctx, token));
             config.routes.wsBeforeUpgrade(BASE + "/*", ctx -> authorize(ctx, token));
             routes.register(config.routes);
