@@ -24,8 +24,9 @@ import jvisor.net.tls.ServerCertificate;
 /**
  * The host's REST API under /api/v1 (docs/HOST.md, openapi.json): Javalin on Jetty 12 with
  * virtual threads, over HTTPS ({@link Tls}) or, on loopback only, plain HTTP. Every request
- * needs the bearer token; request bodies are limited to {@link #MAX_BODY} bytes; every error is JSON {@code {"error": "..."}} (with {@code "field"}
- * for bad input) and the matching status, never a stack trace.
+ * needs the bearer token; request bodies are limited to {@link #MAX_BODY} bytes; every error is
+ * JSON {@code {"error": "..."}} (with {@code "field"} for bad input) and the matching status,
+ * never a stack trace.
  */
 public final class ApiServer implements AutoCloseable {
     public static final String BASE = "/api/v1";
