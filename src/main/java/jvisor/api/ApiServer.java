@@ -19,13 +19,15 @@ import java.util.stream.Collectors;
 import jvisor.host.Host;
 import jvisor.host.HostException;
 import jvisor.host.Json;
+import jvisor.net.tls.ServerCertificate;
 
 /**
  * The host's REST API under /api/v1 (docs/HOST.md, openapi.json): Javalin on Jetty 12 with
- * virtual threads, and the {@link WebConsole} page at /. Every API request needs the bearer token
- * (a console WebSocket may carry it as a subprotocol); request bodies are limited to
- * {@link #MAX_BODY} bytes; every error is JSON {@code {"error": "..."}} (with {@code "field"}
- * for bad input) and the matching status, never a stack trace.
+ * virtual threads, over HTTPS ({@link Tls}) or, on loopback only, plain HTTP, and the
+ * {@link WebConsole} page at /. Every API request needs the bearer token (a console WebSocket may
+ * carry it as a subprotocol); request bodies are limited to {@link #MAX_BODY} bytes; every error
+ * is JSON {@code {"error": "..."}} (with {@code "field"} for bad input) and the matching status,
+ * never a stack trace.
  */
 public final class ApiServer implements AutoCloseable {
     public static final String BASE = "/api/v1";
@@ -39,20 +41,26 @@ public final class ApiServer implements AutoCloseable {
         this.uri = uri;
     }
 
-    /**
-     * Serves {@code host} on {@code listen} (port 0: any free port). A non-loopback address is
-     * refused: it would need TLS, which this version does not serve yet.
-     */
+    /** Serves {@code host} over plain HTTP on a loopback address (port 0: any free port). */
     public static ApiServer start(Host host, String token, InetSocketAddress listen) {
+        return start(host, token, listen, null);
+    }
+
+    /**
+     * Serves {@code host} on {@code listen} (port 0: any free port): over HTTPS only with
+     * {@code tls}, else over plain HTTP, which only a loopback address may serve.
+     */
+    public static ApiServer start(Host host, String token, InetSocketAddress listen, ServerCertificate tls) {
         InetAddress addr = listen.getAddress();
-        if (addr == null || !addr.isLoopbackAddress()) {
-            throw new IllegalArgumentException("--listen " + listen.getHostString() + ": only loopback addresses (127.0.0.1, ::1)"
-                    + " are served; TLS for other addresses is not implemented yet (reach the daemon through an SSH tunnel)");
+        if (tls == null && (addr == null || !addr.isLoopbackAddress())) {
+            throw new IllegalArgumentException("--listen " + listen.getHostString() + ": a non-loopback address is served"
+                    + " only over TLS (give a certificate, or let the daemon make one)");
         }
         Routes routes = new Routes(host);
         Javalin app = Javalin.create(config -> {
             config.jetty.host = addr.getHostAddress();
             config.jetty.port = listen.getPort();
+            if (tls != null) config.jetty.addConnector((server, http) -> Tls.connector(server, http, tls, addr, listen.getPort()));
             config.http.maxRequestSize = MAX_BODY;
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -81,10 +89,10 @@ public final class ApiServer implements AutoCloseable {
         });
         app.start();
         String h = addr.getHostAddress().contains(":") ? "[" + addr.getHostAddress() + "]" : addr.getHostAddress();
-        return new ApiServer(app, URI.create("http://" + h + ":" + app.port()));
+        return new ApiServer(app, URI.create((tls != null ? "https://" : "http://") + h + ":" + app.port()));
     }
 
-    /** Where the API is: http://ADDR:PORT (the base path is {@link #BASE}). */
+    /** Where the API is: http(s)://ADDR:PORT (the base path is {@link #BASE}). */
     public URI uri() { return uri; }
 
     /** The token of an {@code Authorization: Bearer TOKEN} header, or null. */

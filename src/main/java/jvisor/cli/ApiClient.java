@@ -12,32 +12,38 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import jvisor.host.Json;
 import jvisor.host.StateDir;
+import jvisor.net.tls.ApiConnection;
+import jvisor.net.tls.Fingerprint;
+import jvisor.net.tls.PinStore;
 
 /**
  * The {@code vm} verbs' way to the daemon: the REST API over the JDK's HttpClient (and its
  * WebSocket for consoles). The daemon is {@code --host}, else $JVISOR_HOST, else the address the
  * daemon wrote into its state directory, else http://127.0.0.1:7407; the token is
- * {@code --token-file}, else STATE/token.
+ * {@code --token-file}, else STATE/token. An https daemon is trusted by its certificate's
+ * fingerprint ({@link ApiConnection}): {@code --fingerprint}, else the one pinned in
+ * {@code --known-hosts} (default $XDG_CONFIG_HOME/jvisor/known-hosts) on first use.
  */
 final class ApiClient {
     static final String HOST_ENV = "JVISOR_HOST";
 
     private final URI base;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
 
-    ApiClient(URI base, String token) {
+    ApiClient(URI base, String token, PinStore pins) {
         this.base = base;
         this.token = token;
+        this.http = ApiConnection.client(base, pins);
     }
 
     /** A client from the options and environment, as the class comment says. */
-    static ApiClient locate(String hostOption, Path tokenFile, Path stateOption, Map<String, String> env) {
+    static ApiClient locate(String hostOption, Path tokenFile, Path stateOption, String fingerprint, Path knownHosts,
+                            Map<String, String> env) {
         Path state = stateOption != null ? stateOption : StateDir.defaultRoot(env);
         String host = hostOption != null ? hostOption : env.get(HOST_ENV);
         if (host == null || host.isBlank()) host = readFirstLine(state.resolve("address"));
@@ -50,11 +56,25 @@ final class ApiClient {
         URI uri;
         try {
             uri = URI.create(host.replaceAll("/+$", ""));
-            if (uri.getScheme() == null || uri.getHost() == null) throw new IllegalArgumentException();
+            if (uri.getScheme() == null || uri.getHost() == null || !uri.getScheme().matches("(?i)https?")) {
+                throw new IllegalArgumentException();
+            }
         } catch (IllegalArgumentException e) {
-            throw new Main.UsageError("--host " + host + ": give a URL such as http://127.0.0.1:" + ServeCommand.DEFAULT_PORT);
+            throw new Main.UsageError("--host " + host + ": give a URL such as http://127.0.0.1:" + ServeCommand.DEFAULT_PORT
+                    + " or https://HOST:" + ServeCommand.DEFAULT_PORT);
         }
-        return new ApiClient(uri, token);
+        PinStore pins;
+        if (fingerprint != null) {
+            try {
+                pins = PinStore.exactly(Fingerprint.parse(fingerprint));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageError("--fingerprint: " + e.getMessage());
+            }
+        } else {
+            pins = PinStore.trustOnFirstUse(knownHosts != null ? knownHosts : PinStore.defaultFile(env),
+                    note -> System.err.println("jvisor: " + note));
+        }
+        return new ApiClient(uri, token, pins);
     }
 
     private static String readFirstLine(Path f) {
@@ -96,11 +116,13 @@ final class ApiClient {
 
     /** Opens the console WebSocket of VM {@code name}. */
     WebSocket console(String name, boolean replay, WebSocket.Listener listener) {
-        String ws = base.toString().replaceFirst("^http", "ws") + "/api/v1/vms/" + name + "/console" + (replay ? "" : "?replay=false");
+        String ws = base.toString().replaceFirst("^(?i)http", "ws") + "/api/v1/vms/" + name + "/console" + (replay ? "" : "?replay=false");
         try {
             return http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
                     .buildAsync(URI.create(ws), listener).join();
         } catch (CompletionException e) {
+            String tls = ApiConnection.explain(e);
+            if (tls != null) throw new Main.Failure(tls);
             // The upgrade was refused: ask over plain HTTP, which says why (no such VM, wrong token).
             call("GET", "/vms/" + name, null);
             throw new Main.Failure("cannot attach to the console of " + name + ": " + e.getCause().getMessage());
@@ -118,6 +140,8 @@ final class ApiClient {
         } catch (ConnectException e) {
             throw new Main.Failure("cannot reach the daemon at " + base + ": is 'jvisor serve' running? (--host or $" + HOST_ENV + " pick another)");
         } catch (IOException e) {
+            String tls = ApiConnection.explain(e);
+            if (tls != null) throw new Main.Failure(tls);
             throw new Main.Failure("talking to the daemon at " + base + " failed: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

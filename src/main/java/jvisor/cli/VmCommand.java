@@ -36,12 +36,20 @@ final class VmCommand {
             description = "File holding the API token (default: STATE/token).")
     Path tokenFile;
 
+    @Option(names = "--fingerprint", paramLabel = "SHA256", scope = ScopeType.INHERIT,
+            description = "Trust an https daemon whose certificate has this SHA-256 fingerprint (it prints it at start) and no other.")
+    String fingerprint;
+
+    @Option(names = "--known-hosts", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Where https daemons' certificates are pinned on first use (default: $XDG_CONFIG_HOME/jvisor/known-hosts).")
+    Path knownHosts;
+
     @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print the API's JSON answers (for scripts).")
     boolean json;
 
     private final PrintStream out = System.out;
 
-    ApiClient client() { return ApiClient.locate(host, tokenFile, state, System.getenv()); }
+    ApiClient client() { return ApiClient.locate(host, tokenFile, state, fingerprint, knownHosts, System.getenv()); }
 
     @Command(name = "list", description = "List the VMs: name, state, harts, memory, what they boot.")
     int list() {
@@ -260,16 +268,48 @@ final class VmCommand {
         return 0;
     }
 
-    @Command(name = "stats", description = "Uptime, instructions, MIPS, CPU time per hart, JIT coverage, memory.")
+    @Command(name = "stats", description = "Uptime, instructions, MIPS, CPU time per hart, JIT coverage, memory, disk and network traffic.")
     int stats(@Parameters(paramLabel = "NAME") String name) {
         JsonNode s = client().call("GET", "/vms/" + name + "/stats", null);
         if (json) return print(s);
         List<String[]> rows = new ArrayList<>();
-        s.properties().forEach(e -> rows.add(new String[] {e.getKey(), e.getValue().isArray() || e.getValue().isObject()
-                ? e.getValue().toString() : e.getValue().asText()}));
-        rows.replaceAll(r -> r[0].endsWith("Bytes") ? new String[] {r[0], ByteSize.format(Long.parseLong(r[1]))} : r);
+        s.properties().forEach(e -> {
+            String k = e.getKey();
+            JsonNode v = e.getValue();
+            if (k.equals("disks")) {
+                for (JsonNode d : v) {
+                    rows.add(new String[] {"disk", d.path("image").asText() + ": read " + traffic(d.path("readBytes").asLong())
+                            + " in " + d.path("reads").asLong() + " requests, written " + traffic(d.path("writtenBytes").asLong())
+                            + " in " + d.path("writes").asLong()});
+                }
+            } else if (k.equals("nics")) {
+                for (JsonNode n : v) {
+                    rows.add(new String[] {"net", n.path("mac").asText() + ": rx " + traffic(n.path("rxBytes").asLong())
+                            + " in " + n.path("rxPackets").asLong() + " packets, tx " + traffic(n.path("txBytes").asLong())
+                            + " in " + n.path("txPackets").asLong() + " packets" + (n.path("dropped").asLong() > 0
+                            ? ", " + n.path("dropped").asLong() + " dropped" : "")});
+                }
+            } else if (k.endsWith("Bytes") && v.isNumber()) {
+                rows.add(new String[] {k, ByteSize.format(v.asLong())});
+            } else {
+                rows.add(new String[] {k, v.isArray() || v.isObject() ? v.toString() : v.asText()});
+            }
+        });
         Table.print(out, rows);
         return 0;
+    }
+
+    /** Bytes for people: 512 B, 1.5 KiB, 20.3 MiB. */
+    static String traffic(long bytes) {
+        if (bytes < 1024) return bytes + " B";
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     @Command(name = "logs", description = "Print a VM's log (console output and the host's notes).")

@@ -16,6 +16,8 @@ public final class CodePage {
     Region[] regions;
     /** Profile: how often interpreted code started at each slot (wraps; only equality matters). */
     final short[] heat = new short[DecodeCache.SLOTS];
+    /** The {@link Hart#heatEpoch} the counts in {@link #heat} belong to. */
+    int heatEpoch;
 
     /** A debugger's private copy: never compiled, never shared ({@link DebugHook}). */
     final boolean debugCopy;
@@ -39,6 +41,23 @@ public final class CodePage {
         }
         for (int s : breakpoints) c.ops[s & DecodeCache.SLOTS - 1] = Op.DEBUG_BREAK;
         return c;
+    }
+
+    /**
+     * Ages the profile to {@code epoch}: every count halves once per epoch gone by, so a slot
+     * reaches the JIT's threshold only if it runs often (HotSpot's counter decay). Without it
+     * code that runs a few times a second, such as an idle guest's timer interrupt, was compiled
+     * after some minutes, one region after another, and then compiled again by the JVM's own
+     * tiers: the bulk of an idle VM's host CPU (docs/PERFORMANCE.md, "Idle CPU").
+     */
+    void decay(int epoch) {
+        int gone = epoch - heatEpoch;
+        if (gone == -1) return; // a hart one block behind another at the turn of an epoch
+        heatEpoch = epoch;
+        if (gone < 0) return; // a restored clock went back: count on from its time
+        int shift = Math.min(gone, 15);
+        short[] h = heat;
+        for (int i = 0; i < h.length; i++) h[i] = (short) (h[i] >> shift);
     }
 
     /**

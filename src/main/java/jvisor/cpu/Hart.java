@@ -279,9 +279,18 @@ public final class Hart implements Snapshottable {
         return cur != next;
     }
 
-    /** Recomputes MTIP and (with Sstc enabled) STIP from the comparators. */
+    /**
+     * The JIT profile's age: guest time in units of 2^23 ticks (0.84 s), updated with the
+     * timers before each block. Counts of code started less often than about 2,500 times a
+     * second decay before they reach the threshold ({@link CodePage#decay}).
+     */
+    int heatEpoch;
+    static final int HEAT_EPOCH_SHIFT = 23;
+
+    /** Recomputes MTIP and (with Sstc enabled) STIP from the comparators; ages the JIT profile. */
     void updateTimers() {
         long now = clock.now();
+        heatEpoch = (int) (now >>> HEAT_EPOCH_SHIFT);
         // Comparators are unsigned: all ones (the reset value) never fires.
         long bits = Long.compareUnsigned(now, mtimecmp) >= 0 ? 1L << Cause.IRQ_MTI : 0;
         if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0) {

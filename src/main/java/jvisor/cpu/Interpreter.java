@@ -325,6 +325,7 @@ final class Interpreter {
      * came into the page or out of a region); compiles a region there once it is hot.
      */
     private static void count(Hart h, CodePage cp, int slot) {
+        if (cp.heatEpoch != h.heatEpoch) cp.decay(h.heatEpoch);
         if (++cp.heat[slot] == h.jit.threshold() && Decoded.op(cp.ops[slot]) != Op.REGION && !cp.debugCopy) {
             h.jit.request(cp, slot);
         }

@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import jvisor.devices.virtio.VirtioBlock;
 import jvisor.devices.virtio.VirtioDevice;
+import jvisor.devices.virtio.VirtioNet;
 import jvisor.machine.Boot;
 import jvisor.machine.BootSpec;
 import jvisor.machine.DeviceSpec;
@@ -556,8 +558,17 @@ public final class Vm {
         double mips = now == sampleNanos ? 0 : (insns - sampleInsns) * 1e3 / (now - sampleNanos);
         sampleInsns = insns;
         sampleNanos = now;
+        List<VmStats.Disk> disks = new ArrayList<>();
+        List<VmStats.Nic> nics = new ArrayList<>();
+        for (VirtioDevice d : m.devices()) {
+            if (d instanceof VirtioBlock b) {
+                disks.add(new VmStats.Disk(b.disk().name(), b.readBytes(), b.reads(), b.writtenBytes(), b.writes()));
+            } else if (d instanceof VirtioNet n) {
+                nics.add(new VmStats.Nic(n.mac().toString(), n.rxBytes(), n.rxPackets(), n.txBytes(), n.txPackets(), n.dropped()));
+            }
+        }
         return new VmStats(name, state.label(), (now - startNanos) / 1e9, insns, Math.max(0, mips), cpu,
                 insns == 0 ? 0.0 : (double) compiled / insns, m.ram().size(), Resident.bytes(m.ram().segment()),
-                null, null);
+                disks, nics);
     }
 }

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * A VM's numbers at one moment. Counters belong to the current run (they restart with a boot
- * or a restore); null where there is no machine or no measure.
+ * or a restore, and go on across a reboot of the guest); null where there is no machine or no
+ * measure.
  *
  * @param uptimeSeconds        since the VM was started or restored
  * @param instructions         retired by all harts
@@ -13,9 +14,27 @@ import java.util.List;
  * @param jitCoverage          fraction of instructions that ran in compiled regions
  * @param memoryBytes          guest RAM as defined
  * @param touchedBytes         guest RAM backed by host memory (resident pages), where the host tells
- * @param diskBytes            bytes read and written by virtio disks: not measured yet (null)
- * @param netBytes             bytes sent and received by virtio net: not measured yet (null)
+ * @param disks                each virtio disk, in slot order
+ * @param nics                 each virtio network card, in slot order
  */
 public record VmStats(String name, String state, Double uptimeSeconds, Long instructions, Double mips,
                       List<Double> cpuSeconds, Double jitCoverage, long memoryBytes, Long touchedBytes,
-                      Long diskBytes, Long netBytes) {}
+                      List<Disk> disks, List<Nic> nics) {
+
+    /**
+     * One disk's traffic: what the guest read and wrote (successful requests; discards and
+     * zeroed ranges are not counted as written).
+     *
+     * @param image  the image file
+     */
+    public record Disk(String image, long readBytes, long reads, long writtenBytes, long writes) {}
+
+    /**
+     * One network card's traffic in Ethernet frames (headers included; a large TCP segment the
+     * offloads carry counts as one frame). rx is towards the guest, tx from it.
+     *
+     * @param mac      the guest's MAC address
+     * @param dropped  frames for the guest dropped because it was not taking them
+     */
+    public record Nic(String mac, long rxBytes, long rxPackets, long txBytes, long txPackets, long dropped) {}
+}

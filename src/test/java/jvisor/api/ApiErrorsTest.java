@@ -68,6 +68,7 @@ class ApiErrorsTest {
         rejected(daemon.call("GET", "/vms", null, null), 401, "no bearer token");
         rejected(daemon.call("GET", "/vms", null, "Bearer nope"), 401, "wrong bearer token");
         rejected(daemon.call("GET", "/nowhere", null, null), 401);
+        rejected(daemon.call("GET", "", null, null), 401, "no bearer token"); // the base path too
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state/token"))));
     }
 

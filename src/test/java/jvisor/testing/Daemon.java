@@ -23,6 +23,9 @@ import jvisor.api.ApiServer;
 import jvisor.host.Host;
 import jvisor.host.Json;
 import jvisor.host.StateDir;
+import jvisor.net.tls.ApiConnection;
+import jvisor.net.tls.PinStore;
+import jvisor.net.tls.ServerCertificate;
 
 /**
  * The host daemon for tests, in this JVM (or a client of one in another process): the REST API
@@ -33,19 +36,34 @@ public final class Daemon implements AutoCloseable {
     private final ApiServer api;
     private final URI uri;
     private final String token;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
+    private final ServerCertificate certificate;
 
     /** Starts a daemon on {@code state} with {@code maxMemory} bytes of guest RAM to give out. */
     public static Daemon start(Path state, long maxMemory) throws IOException {
+        return start(state, maxMemory, null, 0);
+    }
+
+    /**
+     * Starts a daemon that serves HTTPS with {@code tls} (plain HTTP if null) on loopback port
+     * {@code port} (0: a free one); its own client trusts exactly that certificate.
+     */
+    public static Daemon start(Path state, long maxMemory, ServerCertificate tls, int port) throws IOException {
         StateDir dir = new StateDir(state);
         String token = dir.token();
         Host host = Host.open(dir, maxMemory, name -> { throw new IOException("no catalog images in tests"); });
-        ApiServer api = ApiServer.start(host, token, new InetSocketAddress("127.0.0.1", 0));
-        return new Daemon(host, api, api.uri(), token);
+        ApiServer api;
+        try {
+            api = ApiServer.start(host, token, new InetSocketAddress("127.0.0.1", port), tls);
+        } catch (RuntimeException e) {
+            host.close();
+            throw e;
+        }
+        return new Daemon(host, api, api.uri(), token, tls);
     }
 
     /** A client of a daemon running elsewhere (another process). */
-    public static Daemon client(URI uri, String token) { return new Daemon(null, null, uri, token); }
+    public static Daemon client(URI uri, String token) { return new Daemon(null, null, uri, token, null); }
 
     /** Starts {@code jvisor serve} in a new JVM on a free port; returns once it listens. */
     public static Process serveProcess(Path state) throws IOException, InterruptedException {
@@ -73,12 +91,17 @@ public final class Daemon implements AutoCloseable {
                 java.nio.file.Files.readString(state.resolve("token")).strip());
     }
 
-    private Daemon(Host host, ApiServer api, URI uri, String token) {
+    private Daemon(Host host, ApiServer api, URI uri, String token, ServerCertificate tls) {
         this.host = host;
         this.api = api;
         this.uri = uri;
         this.token = token;
+        this.certificate = tls;
+        this.http = tls == null ? HttpClient.newHttpClient() : ApiConnection.client(uri, PinStore.exactly(tls.fingerprint()));
     }
+
+    /** The certificate it serves, or null for plain HTTP. */
+    public ServerCertificate certificate() { return certificate; }
 
     public Host host() { return host; }
     public URI uri() { return uri; }

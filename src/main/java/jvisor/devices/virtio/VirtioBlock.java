@@ -40,6 +40,11 @@ public final class VirtioBlock extends QueueDevice {
     private final Disk disk;
     private final byte[] id;
     private int errorsShown;
+    /**
+     * Completed reads and writes and their bytes, for statistics. Written only by the worker
+     * thread (so a volatile store, no atomic update or lock); read by any thread.
+     */
+    private volatile long reads, readBytes, writes, writtenBytes;
 
     /** A block device for {@code disk}; {@code serial} (up to 20 ASCII bytes) is what GET_ID returns. */
     public VirtioBlock(Disk disk, String serial) {
@@ -50,6 +55,18 @@ public final class VirtioBlock extends QueueDevice {
     }
 
     public Disk disk() { return disk; }
+
+    /** Bytes the guest read from the disk since the device was made (successful IN requests). */
+    public long readBytes() { return readBytes; }
+
+    /** Bytes the guest wrote to the disk (successful OUT requests; discards and zeroed ranges are not counted). */
+    public long writtenBytes() { return writtenBytes; }
+
+    /** Successful read requests. */
+    public long reads() { return reads; }
+
+    /** Successful write requests. */
+    public long writes() { return writes; }
 
     /** On the saving thread while the worker is parked (pause), so the disk has one user at a time. */
     @Override
@@ -139,6 +156,8 @@ public final class VirtioBlock extends QueueDevice {
             pos += s.byteSize();
             left -= s.byteSize();
         }
+        readBytes += bytes - left; // one writer: this thread
+        reads++;
         return S_OK;
     }
 
@@ -152,6 +171,8 @@ public final class VirtioBlock extends QueueDevice {
             pos += s.byteSize();
         }
         if (!negotiated(F_FLUSH)) disk.flush(); // write-through when the driver cannot ask for flushes
+        writtenBytes += bytes; // one writer: this thread
+        writes++;
         return S_OK;
     }
 

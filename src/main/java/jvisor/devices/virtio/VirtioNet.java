@@ -44,6 +44,12 @@ public final class VirtioNet extends QueueDevice {
     private volatile boolean largeReceive;
     private boolean checksumsValid;
     private long dropped;
+    /**
+     * Ethernet frames (without the virtio header) given to the guest and taken from it, for
+     * statistics; a large (TSO) frame counts once. Written only by the worker thread (so a
+     * volatile store, no atomic update or lock); read by any thread.
+     */
+    private volatile long rxPackets, rxBytes, txPackets, txBytes;
 
     public VirtioNet(NetBackend backend, Mac mac) {
         super("virtio-net " + mac, 2);
@@ -102,6 +108,8 @@ public final class VirtioNet extends QueueDevice {
             byte[] packet = chain.readAll(MAX_PACKET);
             if (packet != null && packet.length > headerLength) {
                 backend.fromGuest(java.util.Arrays.copyOfRange(packet, headerLength, packet.length));
+                txBytes += packet.length - headerLength; // one writer: this thread
+                txPackets++;
             }
         });
     }
@@ -125,6 +133,8 @@ public final class VirtioNet extends QueueDevice {
             if (c.writable() >= headerLength + f.length && (frame.segmentSize == 0 || largeReceive)) {
                 c.write(java.util.Arrays.copyOf(header(f, frame.segmentSize), headerLength));
                 c.write(f);
+                rxBytes += f.length; // one writer: this thread
+                rxPackets++;
             } else {
                 dropped++; // bigger than the guest's buffer: it reads an empty one
             }
@@ -161,6 +171,21 @@ public final class VirtioNet extends QueueDevice {
 
     /** Frames dropped because the guest was not taking them. */
     public long dropped() { return dropped; }
+
+    /** The guest's MAC address. */
+    public Mac mac() { return mac; }
+
+    /** Frames delivered to the guest since the device was made. */
+    public long rxPackets() { return rxPackets; }
+
+    /** Bytes of the frames delivered to the guest (Ethernet header and payload). */
+    public long rxBytes() { return rxBytes; }
+
+    /** Frames the guest sent. */
+    public long txPackets() { return txPackets; }
+
+    /** Bytes of the frames the guest sent (Ethernet header and payload). */
+    public long txBytes() { return txBytes; }
 
     @Override
     protected void resetState() {
