@@ -56,7 +56,7 @@ public final class ApiServer implements AutoCloseable {
             throw new IllegalArgumentException("--listen " + listen.getHostString() + ": a non-loopback address is served"
                     + " only over TLS (give a certificate, or let the daemon make one)");
         }
-        Routes routes = new Routes(host);
+        Routes routes = new Routes(host, tls == null ? null : tls.sslContext());
         Javalin app = Javalin.create(config -> {
             config.jetty.host = addr.getHostAddress();
             config.jetty.port = listen.getPort();

@@ -16,12 +16,17 @@ final class IncomingSocket {
     private final Host host;
     private final Map<String, IncomingMigration> migrations = new ConcurrentHashMap<>();
 
-    IncomingSocket(Host host) { this.host = host; }
+    private final javax.net.ssl.SSLContext tls;
+
+    IncomingSocket(Host host, javax.net.ssl.SSLContext tls) {
+        this.host = host;
+        this.tls = tls;
+    }
 
     void configure(WsConfig ws) {
         ws.onConnect(ctx -> {
             ctx.session.setIdleTimeout(java.time.Duration.ofMinutes(5));
-            migrations.put(ctx.sessionId(), host.incoming(ctx.pathParam("name"), link(ctx)));
+            migrations.put(ctx.sessionId(), host.incoming(ctx.pathParam("name"), link(ctx, tls)));
         });
         ws.onMessage(ctx -> {
             IncomingMigration m = migrations.get(ctx.sessionId());
@@ -36,7 +41,7 @@ final class IncomingSocket {
         if (m != null) m.closed();
     }
 
-    private static IncomingMigration.Link link(WsContext ctx) {
+    private static IncomingMigration.Link link(WsContext ctx, javax.net.ssl.SSLContext tls) {
         return new IncomingMigration.Link() {
             @Override public void send(String text) { ctx.send(text); }
 
@@ -44,6 +49,9 @@ final class IncomingSocket {
             public void close(int code, String reason) {
                 if (ctx.session.isOpen()) ctx.closeSession(code, reason);
             }
+
+            @Override
+            public javax.net.ssl.SSLContext tls() { return tls; }
 
             @Override
             public java.net.InetAddress localAddress() {

@@ -34,7 +34,13 @@ final class Routes {
 
     private final Host host;
 
-    Routes(Host host) { this.host = host; }
+    /** The daemon's TLS context for a migration's data connection; null when the API is plain HTTP. */
+    private final javax.net.ssl.SSLContext tls;
+
+    Routes(Host host, javax.net.ssl.SSLContext tls) {
+        this.host = host;
+        this.tls = tls;
+    }
 
     void register(RoutesConfig r) {
         get(r, "", ctx -> ctx.json(host.summary()));
@@ -74,12 +80,12 @@ final class Routes {
             vm.cancelMigration();
             ctx.json(vm.migrationStatus());
         });
-        r.ws(BASE + "/vms/{name}/incoming", ws -> new IncomingSocket(host).configure(ws));
+        r.ws(BASE + "/vms/{name}/incoming", ws -> new IncomingSocket(host, tls).configure(ws));
         ALL.add(new Route("GET", BASE + "/vms/{name}/incoming"));
     }
 
     /** The body of POST /vms/{name}/migrate. */
-    record MigrateRequest(String to, String token, Long maxDowntimeMs, java.util.Map<String, String> paths) {}
+    record MigrateRequest(String to, String token, String fingerprint, Long maxDowntimeMs, java.util.Map<String, String> paths) {}
 
     private static jvisor.host.OutgoingMigration.Request migration(Context ctx) throws IOException {
         String body = ctx.body();
@@ -96,6 +102,17 @@ final class Routes {
             throw HostException.invalid("to", "to: " + m.to() + " is not a daemon's URL (give http://HOST:PORT or https://HOST:PORT)");
         }
         if (m.token() == null || m.token().isBlank()) throw HostException.invalid("token", "token: give the destination daemon's API token (its STATE/token file)");
+        jvisor.net.tls.Fingerprint fingerprint = null;
+        if (m.fingerprint() != null) {
+            try {
+                fingerprint = jvisor.net.tls.Fingerprint.parse(m.fingerprint());
+            } catch (IllegalArgumentException e) {
+                throw HostException.invalid("fingerprint", "fingerprint: " + e.getMessage());
+            }
+        } else if ("https".equals(to.getScheme())) {
+            throw HostException.invalid("fingerprint", "fingerprint: give the SHA-256 fingerprint of the destination's TLS certificate"
+                    + " (it prints it at start; 'jvisor vm migrate' sends the one it has pinned)");
+        }
         long ms = m.maxDowntimeMs() == null ? 50 : m.maxDowntimeMs();
         if (ms < 1 || ms > 60_000) throw HostException.invalid("maxDowntimeMs", "maxDowntimeMs: give 1 to 60000 (got " + ms + ")");
         java.util.Map<String, String> paths = m.paths() == null ? java.util.Map.of() : m.paths();
@@ -104,7 +121,7 @@ final class Routes {
                 throw HostException.invalid("paths", "paths: " + e.getKey() + "=" + e.getValue() + ": give absolute paths on both sides");
             }
         }
-        return new jvisor.host.OutgoingMigration.Request(to, m.token().strip(), java.time.Duration.ofMillis(ms), paths);
+        return new jvisor.host.OutgoingMigration.Request(to, m.token().strip(), fingerprint, java.time.Duration.ofMillis(ms), paths);
     }
 
     private static void get(RoutesConfig r, String path, Handler h) { r.get(BASE + path, h); add("GET", path); }

@@ -177,6 +177,9 @@ final class VmCommand {
                 @Option(names = "--to", required = true, paramLabel = "URL", description = "The destination daemon's API, e.g. http://10.0.0.2:7407.") String to,
                 @Option(names = "--to-token-file", required = true, paramLabel = "FILE",
                         description = "File holding the destination daemon's API token (its STATE/token).") Path toToken,
+                @Option(names = "--to-fingerprint", paramLabel = "SHA256",
+                        description = "For an https destination: its certificate's fingerprint (default: the one pinned in known-hosts, pinned now on first use).")
+                String toFingerprint,
                 @Option(names = "--max-downtime", paramLabel = "MS", description = "How long the guest may stand still at the end (default: 50).") Long maxDowntime,
                 @Option(names = "--path", paramLabel = "OLD=NEW", description = "A disk or share at OLD here is at NEW on the destination (repeatable).")
                 List<String> paths) throws InterruptedException {
@@ -190,6 +193,7 @@ final class VmCommand {
         body.put("to", to);
         body.put("token", token);
         if (maxDowntime != null) body.put("maxDowntimeMs", maxDowntime);
+        if (to.regionMatches(true, 0, "https:", 0, 6)) body.put("fingerprint", destinationFingerprint(to, toToken, toFingerprint));
         body.put("paths", RestoreCommand.pathMap(paths == null ? List.of() : paths).entrySet().stream()
                 .collect(java.util.stream.Collectors.toMap(e -> e.getKey().toAbsolutePath().normalize().toString(),
                         e -> e.getValue().toAbsolutePath().normalize().toString())));
@@ -212,6 +216,20 @@ final class VmCommand {
                 // exiting: the hook runs
             }
         }
+    }
+
+    /**
+     * The fingerprint the source daemon must trust at an https destination: the one given, else
+     * the one this user has pinned for it (asking the destination now, with its token, pins it
+     * on first use as any 'jvisor vm' command would).
+     */
+    private String destinationFingerprint(String to, Path toToken, String given) {
+        if (given != null) return given;
+        ApiClient.locate(to, toToken, null, null, knownHosts, System.getenv()).call("GET", "", null);
+        Path file = knownHosts != null ? knownHosts : jvisor.net.tls.PinStore.defaultFile(System.getenv());
+        return jvisor.net.tls.PinStore.strict(file).pinned(jvisor.net.tls.PinStore.key(java.net.URI.create(to)))
+                .orElseThrow(() -> new Main.Failure("no pinned certificate for " + to + " in " + file + ": give --to-fingerprint"))
+                .toString();
     }
 
     /** Prints the migration's progress until it ends; 0 once the destination runs the VM. */

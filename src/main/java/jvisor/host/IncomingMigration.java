@@ -22,6 +22,9 @@ public final class IncomingMigration {
 
         /** This host's address as the source reached it: the data connection listens there. */
         java.net.InetAddress localAddress();
+
+        /** The daemon's TLS context when the API speaks HTTPS (the data connection then does too), else null. */
+        javax.net.ssl.SSLContext tls();
     }
 
     private final Host host;
@@ -29,7 +32,7 @@ public final class IncomingMigration {
     private final Link link;
     /** The data connection's listener, then the connection; closed when the WebSocket ends. */
     private volatile MigrationData.Listener listener;
-    private volatile java.nio.channels.SocketChannel data;
+    private volatile java.nio.channels.ReadableByteChannel data;
     private volatile Vm vm;
     private volatile boolean started;
 
@@ -85,7 +88,7 @@ public final class IncomingMigration {
         }
         boolean paused = Boolean.TRUE.equals(m.paused());
         try {
-            listener = new MigrationData.Listener(link.localAddress());
+            listener = new MigrationData.Listener(link.localAddress(), link.tls());
         } catch (java.io.IOException e) {
             drop(null, "cannot listen for the data connection: " + e.getMessage());
             return;

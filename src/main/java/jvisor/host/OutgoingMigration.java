@@ -34,7 +34,19 @@ import jvisor.machine.Migration;
  */
 public final class OutgoingMigration {
     /** What the API asks: where to, with which token, how long the guest may stand still. */
-    public record Request(URI to, String token, Duration maxDowntime, Map<String, String> paths) {}
+    public record Request(URI to, String token, jvisor.net.tls.Fingerprint fingerprint, Duration maxDowntime,
+                          Map<String, String> paths) {
+        /** The trust for an https destination: exactly its certificate's fingerprint. */
+        jvisor.net.tls.PinStore pins() { return fingerprint == null ? null : jvisor.net.tls.PinStore.exactly(fingerprint); }
+
+        HttpClient.Builder client() {
+            return jvisor.net.tls.ApiConnection.builder(to, pins());
+        }
+
+        javax.net.ssl.SSLContext tls() {
+            return jvisor.net.tls.ApiConnection.secure(to) ? jvisor.net.tls.ApiConnection.sslContext(to, pins()) : null;
+        }
+    }
 
     /** Where a migration is, for the API. */
     public record Status(String vm, String to, String phase, Migration.Progress progress, Double downtimeMs,
@@ -56,7 +68,7 @@ public final class OutgoingMigration {
     private volatile boolean cancelled;
     private volatile WebSocket socket;
     /** The connection the state stream goes on ({@link MigrationData}). */
-    private volatile java.nio.channels.SocketChannel data;
+    private volatile java.nio.channels.WritableByteChannel data;
     private Thread worker;
 
     OutgoingMigration(Host host, Vm vm, Request request) {
@@ -94,7 +106,7 @@ public final class OutgoingMigration {
             connect();
             send(MigrationMessage.define(vm.definition(), wasPaused, request.paths()));
             MigrationMessage accepted = expect(MigrationMessage.ACCEPTED);
-            data = MigrationData.connect(request.to().getHost(), accepted.port(), accepted.key());
+            data = MigrationData.connect(request.to().getHost(), accepted.port(), accepted.key(), request.tls());
             Migration mig = new Migration(m, data, request.maxDowntime(), this::progressed);
             phase("pre-copy", "migration to " + target() + " started");
             mig.precopy();
@@ -144,7 +156,7 @@ public final class OutgoingMigration {
         abort();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RECONCILE_SECONDS);
         String lastProblem = why;
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient client = request.client().connectTimeout(Duration.ofSeconds(2)).build();
         while (System.nanoTime() < deadline) {
             try {
                 HttpRequest get = HttpRequest.newBuilder(request.to().resolve("/api/v1/vms/" + vm.name()))
@@ -199,12 +211,13 @@ public final class OutgoingMigration {
             default -> throw new IllegalArgumentException("--to " + to + ": give the destination's URL, http://HOST:PORT");
         };
         URI ws = new URI(scheme, null, to.getHost(), to.getPort(), "/api/v1/vms/" + vm.name() + "/incoming", null, null);
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient client = request.client().build();
         try {
             socket = client.newWebSocketBuilder().header("Authorization", "Bearer " + request.token())
                     .connectTimeout(Duration.ofSeconds(10)).buildAsync(ws, new Replies()).get(15, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            String why = e.getCause() instanceof java.net.http.WebSocketHandshakeException h ? switch (h.getResponse().statusCode()) {
+            String tls = jvisor.net.tls.ApiConnection.explain(e);
+            String why = tls != null ? tls : e.getCause() instanceof java.net.http.WebSocketHandshakeException h ? switch (h.getResponse().statusCode()) {
                 case 401 -> "it refused the token (give its STATE/token)";
                 case 404 -> "it is not a jvisor daemon that takes migrations";
                 default -> "it answered HTTP " + h.getResponse().statusCode();
@@ -234,7 +247,7 @@ public final class OutgoingMigration {
     }
 
     private void closeData() {
-        java.nio.channels.SocketChannel d = data;
+        java.nio.channels.WritableByteChannel d = data;
         try {
             if (d != null) d.close();
         } catch (IOException e) {

@@ -136,6 +136,21 @@ public record ServerCertificate(PrivateKey key, List<X509Certificate> chain) {
         }
     }
 
+    /** A server-side TLS context with this key and chain (for connections other than Jetty's). */
+    public javax.net.ssl.SSLContext sslContext() {
+        try {
+            char[] password = new char[0];
+            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keyStore(password), password);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, new java.security.SecureRandom());
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot build a TLS context: " + e, e);
+        }
+    }
+
     /** The certificate chain as PEM. */
     public String certificatePem() { return pem(chain.toArray()); }
 
