@@ -105,17 +105,9 @@ class MigrationFaultTest {
     }
 
     private static JsonNode awaitEnd(Daemon a) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (true) {
-            JsonNode s = a.ok(200, "GET", "/vms/g/migration", null);
-            String p = s.get("phase").asText();
-            if (List.of("done", "failed", "cancelled", "unknown").contains(p)) {
-                assertTrue(!p.equals("unknown"), "the destination was reachable, so the outcome is known: " + s);
-                return s;
-            }
-            if (System.nanoTime() > deadline) throw new AssertionError("the migration did not end: " + s);
-            Thread.sleep(50);
-        }
+        JsonNode s = MigrationHostTest.awaitEnd(a, "g");
+        assertTrue(!s.get("phase").asText().equals("unknown"), "the destination was reachable, so the outcome is known: " + s);
+        return s;
     }
 
     /** g runs on {@code on} and answers with its shell state; {@code other} (if up) does not have it. */
