@@ -16,7 +16,8 @@ import jvisor.state.StateWriter;
  * downtime target at the rate the link has shown, {@link #finish} stops the guest and sends the
  * last pages, the disks' identities, the CPUs and the devices. A guest that writes faster than
  * the link carries is slowed step by step (auto-converge: stopped for a growing share of every
- * 10 ms) until the rounds shrink.
+ * 10 ms, stretched to the share of the time it really ran when the host wakes us late) until the
+ * rounds shrink.
  *
  * <p>Transport-free: the bytes go to a channel, which the host connects to the destination.
  */
@@ -27,6 +28,8 @@ public final class Migration {
                            int throttlePercent) {}
 
     private static final long BEAT_NANOS = 10_000_000;
+    /** The longest one stop of auto-converge holds the guest (its clock runs on meanwhile). */
+    private static final long MAX_STOP_NANOS = 500_000_000;
     /** Rounds after which the guest goes to its final stop whatever is left. */
     private static final int MAX_ROUNDS = 60;
 
@@ -147,9 +150,14 @@ public final class Migration {
         if (throttler == null) {
             throttler = Thread.ofPlatform().daemon().name("jvisor-migration-throttle").start(() -> {
                 try {
+                    long ran = 0; // how long the guest really ran last beat: a busy host wakes us late
                     while (!Thread.currentThread().isInterrupted()) {
                         int p = throttle;
-                        machine.throttle(BEAT_NANOS * p / 100, BEAT_NANOS * (100 - p) / 100);
+                        long run = BEAT_NANOS * (100 - p) / 100;
+                        long stop = Math.min(MAX_STOP_NANOS, Math.max(BEAT_NANOS * p / 100, ran * p / (100 - p)));
+                        long start = System.nanoTime();
+                        machine.throttle(stop, run);
+                        ran = Math.max(run, System.nanoTime() - start - stop);
                     }
                 } catch (InterruptedException e) {
                     // the migration is over

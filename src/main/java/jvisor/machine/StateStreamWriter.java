@@ -27,6 +27,7 @@ public final class StateStreamWriter {
     private long position;
     /** Where RAM is copied before it is checksummed and written, when it may change meanwhile; else null. */
     private final ByteBuffer live;
+    private final MemorySegment liveMemory; // all of live's capacity
     /** Told how much of the RAM section is written (the bulk of a stream), for progress; may be null. */
     private final Progress progress;
 
@@ -45,6 +46,7 @@ public final class StateStreamWriter {
         this.out = out;
         this.alignRam = alignRam;
         this.live = liveRam ? ByteBuffer.allocateDirect(1 << 20) : null;
+        this.liveMemory = liveRam ? MemorySegment.ofBuffer(live) : null;
         this.progress = progress;
         ByteBuffer head = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         head.put(MAGIC).putInt(FORMAT_VERSION).flip();
@@ -126,19 +128,30 @@ public final class StateStreamWriter {
                 write(data);
             } else {
                 // The guest may write a page while it is sent: checksum the copy that goes out.
-                for (long at = 0; at < bytes; at += live.capacity()) {
-                    int n = (int) Math.min(live.capacity(), bytes - at);
-                    MemorySegment.copy(mem, from + at, MemorySegment.ofBuffer(live.clear()), 0, n);
-                    live.limit(n);
-                    crc.update(live.duplicate());
-                    write(live);
+                // Runs are packed into the copy (a round's runs are often single pages: one
+                // write each would cost a system call and a packet each).
+                for (long at = 0; at < bytes; ) {
+                    int n = (int) Math.min(live.remaining(), bytes - at);
+                    MemorySegment.copy(mem, from + at, liveMemory, live.position(), n);
+                    live.position(live.position() + n);
+                    at += n;
+                    if (!live.hasRemaining()) sendLive(crc);
                 }
             }
             done += bytes;
             if (progress != null) progress.at(done, total);
         }
+        if (live != null) sendLive(crc);
         write(crcBuffer(crc));
         return total;
+    }
+
+    /** Checksums and writes what {@link #live} holds, and empties it. */
+    private void sendLive(CRC32 crc) throws IOException {
+        live.flip();
+        crc.update(live.duplicate());
+        write(live);
+        live.clear();
     }
 
     private static ByteBuffer sectionHead(String name, int version, long length) {

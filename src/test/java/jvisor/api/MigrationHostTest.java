@@ -16,8 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Live migration between two daemons of this JVM, through their REST APIs: the Linux test guest,
  * busy with a shell computation and a loop that writes random data into memory, moves from one
- * daemon to the other and back several times; its shell variables survive, the computation ends
- * with the right sum, and the VM is on exactly one daemon at every step.
+ * daemon to the other and back ten times (-Djvisor.test.migrations=N for more), the last move by
+ * the CLI; its shell variables survive, the computation ends with the right sum, and the VM is on
+ * exactly one daemon at every step.
  */
 @Tag("system")
 class MigrationHostTest {
@@ -37,7 +38,7 @@ class MigrationHostTest {
     @Test
     void aBusyGuestMovesBackAndForthAndComputesOn() throws Exception {
         LinuxGuest.assumeAvailable();
-        int moves = Integer.getInteger("jvisor.test.migrations", 4);
+        int moves = Integer.getInteger("jvisor.test.migrations", 10);
         try (Daemon a = Daemon.start(dir.resolve("a"), 4L << 30); Daemon b = Daemon.start(dir.resolve("b"), 4L << 30)) {
             a.ok(201, "POST", "/vms?start=true", Daemon.testGuest("g"));
             Daemon.Console c = a.console("g");
