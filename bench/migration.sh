@@ -30,13 +30,15 @@ for i in $(seq "$RUNS"); do
   done
 done
 
-# col SYSTEM MODE FIELD [first]: the field's values over the migrations whose guest went on; for
-# jvisor the moves into daemons that have each received the guest before (moves 2 and 3), or with
-# "first" the first move into each (0 and 1).
+# col SYSTEM MODE FIELD [first]: the field's values (the guest gap only of migrations whose guest
+# went on); for jvisor the moves into daemons that have each received the guest before (moves 2
+# and 3), or with "first" the first move into each (0 and 1).
 col() {
-  awk -v s="$1" -v m="$2" -v f="$3" -v first="${4:-}" '$1 == s && $2 == m && $NF == 1 &&
+  awk -v s="$1" -v m="$2" -v f="$3" -v first="${4:-}" '$1 == s && $2 == m && ($NF == 1 || f != "guest_gap_ms") &&
     (s == "qemu" || (first == "first") == ($4 < 2)) { for (i = 5; i < NF; i++) if ($i == f) print $(i + 1) }' "$raw"
 }
+# gap SYSTEM MODE: the guest-gap cell; none when no migrated guest of that kind went on.
+gap() { local v; v="$(col "$1" "$2" guest_gap_ms)"; if [ -n "$v" ]; then echo "$(echo "$v" | stats 1) ms"; else echo "none (the guests hung)"; fi; }
 ok_count() { awk -v s="$1" '$1 == s {n++; ok += $NF} END {printf "%d of %d", ok, n}' "$raw"; }
 mb() { awk '{printf "%.1f\n", $1 / 1e6}'; }
 body="$dir/migration.md"
@@ -54,13 +56,13 @@ body="$dir/migration.md"
   echo "each daemon, with its receiving code not yet compiled by HotSpot, is listed apart). QEMU: \`migrate_set_parameter"
   echo "downtime-limit 50\`, \`max-bandwidth 100G\`, \`migrate -d tcp:\` to a process started with \`-incoming\`, time"
   echo "until \`info migrate\` says completed; its reported downtime is QEMU's own figure. Runs: $RUNS, alternating."
-  echo "Median (min–max) over the migrations whose guest went on (a hung guest has no gap to show)."
+  echo "Median (min–max); the guest gap over the migrations whose guest went on (a hung guest has none to show)."
   echo
   echo "| system | guest | total time | downtime reported | guest gap | sent |"
   echo "|---|---|---|---|---|---|"
   for mode in idle write; do
     for s in jvisor qemu; do
-      echo "| $s | $mode | $(col "$s" "$mode" total | stats 2) s | $(col "$s" "$mode" reported_ms | stats 1) ms | $(col "$s" "$mode" guest_gap_ms | stats 1) ms | $(col "$s" "$mode" bytes | mb | stats 1) MB |"
+      echo "| $s | $mode | $(col "$s" "$mode" total | stats 2) s | $(col "$s" "$mode" reported_ms | stats 1) ms | $(gap "$s" "$mode") | $(col "$s" "$mode" bytes | mb | stats 1) MB |"
     done
   done
   echo

@@ -13,7 +13,7 @@ throttle P ok 1|0 (rounds: RAM passes; throttle: the auto-converge slow-down at 
 (reported_ms: the downtime the migrating program reports; guest_gap_ms: the longest 1 ms sleep
 the guest saw after the migration began, less 1 ms, its own view of the downtime).
 """
-import json, os, re, socket, subprocess, sys, time, urllib.request
+import json, os, re, shutil, socket, subprocess, sys, time, urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import console as c
 
@@ -75,7 +75,8 @@ class Daemon:
 
 def jvisor(out, mode, kernel, initrd, jv, moves):
     """Migrates the guest back and forth between two daemons `moves` times; returns a result per move."""
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # a last run's daemons left their VM and address there
+    os.makedirs(out)
     daemons = [Daemon(jv, os.path.join(out, n), open(os.path.join(out, n + '.log'), 'wb')) for n in ('a', 'b')]
     results = []
     try:
