@@ -23,7 +23,7 @@ reports):
 A command starting with 'poweroff' is not followed by a prompt: the driver waits for the
 process to exit. Exits with the machine's status, or 124 if a step timed out.
 The module is also imported by the other bench scripts (Guest, PROMPT)."""
-import argparse, fcntl, os, pty, re, select, signal, struct, subprocess, sys, termios, time
+import argparse, fcntl, os, pty, re, select, signal, socket, struct, subprocess, sys, termios, time
 
 PROMPT = re.compile(rb'# (?:\x1b\[6n)?\Z')  # a root shell's prompt, last in the output (ash may query the cursor)
 TICKS = os.sysconf('SC_CLK_TCK')
@@ -168,6 +168,34 @@ def run(argv, cmds, timeout, log=None, stderr=None, report=None):
           f' max RSS {g.maxrss_kib} KiB',
           file=sys.stderr, flush=True)
     return status, g.out
+
+
+class Monitor:
+    """QEMU's human monitor on a unix socket: one connection, a command at a time (waits up to
+    30 s for QEMU to open the socket)."""
+    def __init__(self, path):
+        deadline = time.time() + 30
+        while True:
+            try:
+                self.s = socket.socket(socket.AF_UNIX)
+                self.s.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.s.settimeout(30)
+        self._until_prompt()
+
+    def _until_prompt(self):
+        out = b''
+        while not out.endswith(b'(qemu) '):
+            out += self.s.recv(65536)
+        return out.decode(errors='replace')
+
+    def __call__(self, command):
+        self.s.sendall(command.encode() + b'\n')
+        return self._until_prompt()
 
 
 def main():

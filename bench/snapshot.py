@@ -7,30 +7,11 @@ until the guest has answered a console command typed at once.
 
   snapshot.py OUTDIR jvisor|qemu -- ARGV...   (ARGV boots the guest; prints one line of figures)
 """
-import os, re, socket, subprocess, sys, time
+import os, re, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import console as c
 
 ANSWER = re.compile(rb'R4\r?\n')  # what `echo R$((2+2))` prints (the command itself echoes as R$((2+2)))
-
-
-class Monitor:
-    """QEMU's human monitor on a unix socket: one connection, a command at a time."""
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
-        self.s.settimeout(10)
-        self._until_prompt()
-
-    def _until_prompt(self):
-        out = b''
-        while not out.endswith(b'(qemu) '):
-            out += self.s.recv(65536)
-        return out.decode(errors='replace')
-
-    def __call__(self, command):
-        self.s.sendall(command.encode() + b'\n')
-        return self._until_prompt()
 
 
 def restore_answer(argv, log):
@@ -84,7 +65,7 @@ def main():
         m = re.search(rb'saved to .* \(([0-9.]+) MB in ([0-9.]+) s\)', g.out)
         save = float(m.group(2))
     else:
-        monitor = Monitor(mon)
+        monitor = c.Monitor(mon)
         monitor('migrate_set_parameter max-bandwidth 100G')
         t = time.time()
         monitor(f'migrate "exec:cat > {snap}"')

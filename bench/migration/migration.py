@@ -114,33 +114,6 @@ def jvisor(out, mode, kernel, initrd, jv, moves):
             d.stop()
 
 
-class Monitor:
-    """QEMU's human monitor on a unix socket."""
-    def __init__(self, path):
-        deadline = time.time() + 30
-        while True:
-            try:
-                self.s = socket.socket(socket.AF_UNIX)
-                self.s.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.s.settimeout(30)
-        self._until_prompt()
-
-    def _until_prompt(self):
-        out = b''
-        while not out.endswith(b'(qemu) '):
-            out += self.s.recv(65536)
-        return out.decode(errors='replace')
-
-    def __call__(self, command):
-        self.s.sendall(command.encode() + b'\n')
-        return self._until_prompt()
-
-
 def qemu(out, mode, kernel, initrd):
     base = ['qemu-system-riscv64', '-M', 'virt', '-nographic', '-m', '512M', '-smp', '1', '-nic', 'none',
             '-bios', 'default', '-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0']
@@ -155,7 +128,7 @@ def qemu(out, mode, kernel, initrd):
             sys.exit('migration.py: the QEMU guest did not reach its prompt')
         src.type('gapwatch' + (' write 64' if mode == 'write' else '') + ' &')
         src.idle(5)
-        m = Monitor(mon)
+        m = c.Monitor(mon)
         m('migrate_set_parameter downtime-limit 50')
         m('migrate_set_parameter max-bandwidth 100G')
         t = time.time()
