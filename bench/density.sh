@@ -11,8 +11,7 @@
 N="${1:-20}"
 QN="${2:-$N}"
 IDLE="${IDLE_SECONDS:-60}"
-G="${JVISOR_TESTGUEST:-$HOME/.cache/jvisor/testguest}"
-[ -f "$G/vmlinux" ] && [ -f "$G/initrd.gz" ] || { echo "no test guest in $G: run tools/testguest/build.sh" >&2; exit 2; }
+test_guest
 APPEND="console=ttyS0 quiet jvisor.modules=virtio_mmio"
 TICK="$(getconf CLK_TCK)"
 WORK="$(mktemp -d)"

@@ -12,8 +12,7 @@ N="${1:-1}"
 JAR="${2:-}"
 SETTLE="${SETTLE:-60}"
 IDLE="${IDLE:-60}"
-G="${JVISOR_TESTGUEST:-$HOME/.cache/jvisor/testguest}"
-[ -f "$G/vmlinux" ] && [ -f "$G/initrd.gz" ] || { echo "no test guest in $G: run tools/testguest/build.sh" >&2; exit 2; }
+test_guest
 if [ -z "$JAR" ]; then "$ROOT/jvisor" --version >/dev/null; JAR="$ROOT/target/jvisor.jar"; fi
 TICK="$(getconf CLK_TCK)"
 WORK="$(mktemp -d)"

@@ -35,8 +35,6 @@ public final class Migration {
 
     private final Machine machine;
     private final StateStreamWriter out;
-    /** The channel, when it buffers: flushed after each round, so the final stop sends only what is new. */
-    private final java.io.Flushable flushable;
     private final long maxDowntimeNanos;
     private final Consumer<Progress> listener;
     private MachineState.Config config;
@@ -52,7 +50,6 @@ public final class Migration {
             throws IOException {
         this.machine = machine;
         this.out = new StateStreamWriter(channel, false, null, true);
-        this.flushable = channel instanceof java.io.Flushable f ? f : null;
         this.maxDowntimeNanos = maxDowntime.toNanos();
         this.listener = listener;
     }
@@ -111,7 +108,6 @@ public final class Migration {
             MachineState.writeDisks(config, out);
             machine.saveState(out);
             out.section("end", 1, new StateWriter());
-            if (flushable != null) flushable.flush();
         } finally {
             machine.stopDirtyLog();
         }
@@ -122,7 +118,6 @@ public final class Migration {
         long start = System.nanoTime();
         long bytes = out.ram(machine.ram(), 1, pages);
         sendNanos += System.nanoTime() - start;
-        if (flushable != null) flushable.flush();
         bytesSent += bytes;
         pagesSent += bytes / GuestRam.PAGE_SIZE;
     }
@@ -188,8 +183,4 @@ public final class Migration {
         return MachineState.read(new StateStreamReader(in, source, null), console, moved, true);
     }
 
-    /** The pages sent so far (for the host's summary). */
-    public long pagesSent() { return pagesSent; }
-
-    public long bytesSent() { return bytesSent; }
 }
