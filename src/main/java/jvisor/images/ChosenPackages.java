@@ -43,9 +43,9 @@ record ChosenPackages(PackageIndex.Package kernel, PackageIndex.Package busybox,
             PackageIndex.Package[] pkgs = new PackageIndex.Package[ROLES.length];
             for (int i = 0; i < ROLES.length; i++) {
                 String r = ROLES[i];
-                pkgs[i] = new PackageIndex.Package(p.getProperty(r + ".name"), p.getProperty(r + ".version"),
+                pkgs[i] = PackageIndex.Package.file(p.getProperty(r + ".name"), p.getProperty(r + ".version"),
                         p.getProperty(r + ".filename"), Long.parseLong(p.getProperty(r + ".size")),
-                        p.getProperty(r + ".sha256"), "");
+                        p.getProperty(r + ".sha256"));
                 if (pkgs[i].name() == null || pkgs[i].filename() == null || pkgs[i].sha256() == null) return null;
             }
             return new ChosenPackages(pkgs[0], pkgs[1], pkgs[2]);

@@ -2,7 +2,10 @@ package jvisor.images;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -10,15 +13,63 @@ import java.util.regex.Pattern;
 
 /**
  * The binary packages of one Packages index: for each name the newest version with its file on
- * the mirror, size, SHA256 and Depends.
+ * the mirror, size, SHA256, priority and relationships, and for each virtual name the packages
+ * that provide it.
  */
 final class PackageIndex {
-    /** One package as the index describes it; {@code filename} is relative to the mirror root. */
-    record Package(String name, String version, String filename, long size, String sha256, String depends) {}
+    /**
+     * One package as the index describes it; {@code filename} is relative to the mirror root,
+     * {@code multiArch} is the lower-cased Multi-Arch field ("no" when absent).
+     */
+    record Package(String name, String version, String architecture, String multiArch, Priority priority,
+                   boolean essential, String filename, long size, String sha256, Relations relations) {
+        /** A package known only by its file, as {@link ChosenPackages} remembers it. */
+        static Package file(String name, String version, String filename, long size, String sha256) {
+            return new Package(name, version, "", "no", Priority.OPTIONAL, false, filename, size, sha256, Relations.NONE);
+        }
+
+        @Override
+        public String toString() { return name + " " + version; }
+    }
+
+    /** The relationship fields that decide what else a package needs, or may not live beside (Policy §7.2–7.5). */
+    record Relations(List<List<Relation>> preDepends, List<List<Relation>> depends, List<Relation> provides,
+                     List<Relation> conflicts, List<Relation> breaks) {
+        static final Relations NONE = new Relations(List.of(), List.of(), List.of(), List.of(), List.of());
+    }
+
+    /** Policy §2.5, most needed first; "extra" is the deprecated twin of "optional". */
+    enum Priority {
+        REQUIRED, IMPORTANT, STANDARD, OPTIONAL, EXTRA;
+
+        static Priority of(String field) {
+            try {
+                return field == null ? OPTIONAL : valueOf(field.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                return OPTIONAL;
+            }
+        }
+    }
+
+    /** A package offering a virtual name; {@code version} is null for an unversioned Provides. */
+    record Provider(Package pkg, String version) {}
+
+    private static final Comparator<Package> BY_NAME = Comparator.comparing(Package::name);
 
     private final Map<String, Package> packages;
+    private final Map<String, List<Provider>> providers = new HashMap<>();
+    private final String architecture;
 
-    private PackageIndex(Map<String, Package> packages) { this.packages = packages; }
+    private PackageIndex(Map<String, Package> packages) {
+        this.packages = packages;
+        this.architecture = packages.values().stream().map(Package::architecture)
+                .filter(a -> !a.equals("all")).min(Comparator.naturalOrder()).orElse(null);
+        for (Package p : packages.values().stream().sorted(BY_NAME).toList()) {
+            for (Relation r : p.relations().provides()) {
+                providers.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(new Provider(p, r.version()));
+            }
+        }
+    }
 
     static PackageIndex parse(Reader in, String name) throws ImageException {
         Map<String, Package> found = new HashMap<>();
@@ -26,9 +77,11 @@ final class PackageIndex {
             Deb822.parse(in, s -> {
                 String pkg = s.get("Package");
                 if (pkg == null || s.get("Filename") == null || s.get("SHA256") == null) return;
-                Package p = new Package(pkg, s.getOrDefault("Version", ""), s.get("Filename"),
+                Package p = new Package(pkg, s.getOrDefault("Version", ""), s.getOrDefault("Architecture", ""),
+                        s.getOrDefault("Multi-Arch", "no").toLowerCase(Locale.ROOT), Priority.of(s.get("Priority")),
+                        "yes".equalsIgnoreCase(s.get("Essential")), s.get("Filename"),
                         Long.parseLong(s.getOrDefault("Size", "-1")), s.get("SHA256").toLowerCase(Locale.ROOT),
-                        s.getOrDefault("Depends", ""));
+                        relations(pkg, s));
                 found.merge(pkg, p, (old, now) -> DebianVersion.compare(now.version(), old.version()) > 0 ? now : old);
             });
         } catch (IOException | RuntimeException e) {
@@ -37,7 +90,36 @@ final class PackageIndex {
         return new PackageIndex(found);
     }
 
+    private static Relations relations(String pkg, Map<String, String> s) {
+        try {
+            return new Relations(Relation.parseGroups(s.getOrDefault("Pre-Depends", "")),
+                    Relation.parseGroups(s.getOrDefault("Depends", "")), Relation.parseList(s.getOrDefault("Provides", "")),
+                    Relation.parseList(s.getOrDefault("Conflicts", "")), Relation.parseList(s.getOrDefault("Breaks", "")));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("package " + pkg + ": " + e.getMessage(), e);
+        }
+    }
+
     Set<String> names() { return packages.keySet(); }
+
+    /** The architecture of the packages that are not {@code all} (one Packages file covers one), or null. */
+    String architecture() { return architecture; }
+
+    /** The package of that name, or null. */
+    Package find(String name) { return packages.get(name); }
+
+    /** The packages that provide {@code name}, by name; empty when none does. */
+    List<Provider> providers(String name) { return providers.getOrDefault(name, List.of()); }
+
+    /** The packages of one priority, by name: e.g. the {@code required} ones debootstrap starts from. */
+    List<Package> withPriority(Priority priority) {
+        return packages.values().stream().filter(p -> p.priority() == priority).sorted(BY_NAME).toList();
+    }
+
+    /** The packages marked {@code Essential: yes}, by name: others may use them without declaring it. */
+    List<Package> essential() {
+        return packages.values().stream().filter(Package::essential).sorted(BY_NAME).toList();
+    }
 
     Package get(String name, String indexName) throws ImageException {
         Package p = packages.get(name);
@@ -54,13 +136,13 @@ final class PackageIndex {
      */
     Package resolve(String meta, Pattern target, String indexName) throws ImageException {
         Package m = get(meta, indexName);
-        for (String dep : m.depends().split(",")) {
-            for (String alt : dep.split("\\|")) {
-                String depName = alt.strip().split("[\\s(:]", 2)[0];
-                if (target.matcher(depName).matches()) return get(depName, indexName);
+        for (List<Relation> group : m.relations().depends()) {
+            for (Relation alt : group) {
+                if (target.matcher(alt.name()).matches()) return get(alt.name(), indexName);
             }
         }
         throw new ImageException(meta + " " + m.version() + " in " + indexName + " depends on no package named like "
-                + target.pattern() + " (Depends: " + m.depends() + ")");
+                + target.pattern() + " (Depends: " + String.join(", ", m.relations().depends().stream()
+                        .map(Relation::describe).toList()) + ")");
     }
 }

@@ -1,0 +1,94 @@
+package jvisor.images;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One package named in a relationship field (Debian Policy §7.1): {@code name[:arch] [(op version)]}.
+ * {@code arch} is the qualifier after the colon or null; {@code op} and {@code version} are null
+ * when any version will do.
+ */
+record Relation(String name, String arch, Op op, String version) {
+    /** The five relations of Policy §7.1, plus the obsolete {@code <} and {@code >} that mean {@code <=} and {@code >=}. */
+    enum Op {
+        EARLIER("<<"), EARLIER_OR_EQUAL("<="), EQUAL("="), LATER_OR_EQUAL(">="), LATER(">>");
+
+        final String symbol;
+
+        Op(String symbol) { this.symbol = symbol; }
+
+        static Op of(String symbol) {
+            return switch (symbol) {
+                case "<<" -> EARLIER;
+                case "<=", "<" -> EARLIER_OR_EQUAL;
+                case "=" -> EQUAL;
+                case ">=", ">" -> LATER_OR_EQUAL;
+                case ">>" -> LATER;
+                default -> throw new IllegalArgumentException("unknown version relation " + symbol);
+            };
+        }
+
+        /** Whether a version comparing as {@code cmp} (sign of compare(candidate, wanted)) passes. */
+        boolean accepts(int cmp) {
+            return switch (this) {
+                case EARLIER -> cmp < 0;
+                case EARLIER_OR_EQUAL -> cmp <= 0;
+                case EQUAL -> cmp == 0;
+                case LATER_OR_EQUAL -> cmp >= 0;
+                case LATER -> cmp > 0;
+            };
+        }
+    }
+
+    private static final Pattern SYNTAX = Pattern.compile(
+            "([A-Za-z0-9][A-Za-z0-9+.\\-]*)(?::([A-Za-z0-9\\-]+))?\\s*(?:\\(\\s*(<<|<=|>=|>>|=|<|>)\\s*([^\\s)]+)\\s*\\))?");
+
+    /** Whether {@code candidate} satisfies this relation's version part (always, when it has none). */
+    boolean acceptsVersion(String candidate) {
+        return op == null || op.accepts(Integer.signum(DebianVersion.compare(candidate, version)));
+    }
+
+    boolean versioned() { return op != null; }
+
+    /** A Depends-like field: a comma-separated list of alternatives joined by {@code |}. */
+    static List<List<Relation>> parseGroups(String field) {
+        List<List<Relation>> groups = new ArrayList<>();
+        for (String group : split(field, ",")) {
+            List<Relation> alternatives = new ArrayList<>();
+            for (String alt : split(group, "\\|")) alternatives.add(parse(alt));
+            if (!alternatives.isEmpty()) groups.add(List.copyOf(alternatives));
+        }
+        return List.copyOf(groups);
+    }
+
+    /** A field without alternatives: Provides, Conflicts, Breaks. */
+    static List<Relation> parseList(String field) {
+        List<Relation> list = new ArrayList<>();
+        for (String one : split(field, ",")) list.add(parse(one));
+        return List.copyOf(list);
+    }
+
+    static Relation parse(String text) {
+        Matcher m = SYNTAX.matcher(text.strip());
+        if (!m.matches()) throw new IllegalArgumentException("malformed relation '" + text.strip() + "'");
+        return new Relation(m.group(1), m.group(2), m.group(3) == null ? null : Op.of(m.group(3)), m.group(4));
+    }
+
+    private static List<String> split(String field, String separator) {
+        List<String> parts = new ArrayList<>();
+        for (String p : field.split(separator)) if (!p.isBlank()) parts.add(p);
+        return parts;
+    }
+
+    /** As written in a control file, e.g. {@code libc6 (>= 2.38)} or {@code python3:any}. */
+    @Override
+    public String toString() {
+        return name + (arch == null ? "" : ":" + arch) + (op == null ? "" : " (" + op.symbol + " " + version + ")");
+    }
+
+    static String describe(List<Relation> alternatives) {
+        return String.join(" | ", alternatives.stream().map(Relation::toString).toList());
+    }
+}
