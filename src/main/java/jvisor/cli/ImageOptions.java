@@ -16,7 +16,7 @@ final class ImageOptions {
     Path cache;
 
     Images images() {
-        return Images.forUser(cache, mirror, System.getenv());
+        return Images.forUser(cache, mirror, System.getenv()).withBuildGuest(new jvisor.machine.ImageBuildGuest());
     }
 
     /** These options where given, else {@code outer}'s (for {@code images --cache D pull NAME}). */

@@ -7,6 +7,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import jvisor.images.CachedImage;
 import jvisor.images.ImageSpec;
+import jvisor.images.SystemDisk;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -27,10 +30,15 @@ final class ImagesCommand implements Callable<Integer> {
         if (images.isEmpty()) {
             out.println("No cached images in " + options.images().cache().root() + ".");
         } else {
-            out.printf("%-8s %-8s %s%n", "NAME", "SIZE", "VERSIONS");
+            out.printf("%-14s %-8s %s%n", "NAME", "SIZE", "VERSIONS");
+            java.util.Set<Path> shown = new java.util.HashSet<>();
             for (CachedImage i : images) {
-                out.printf(Locale.ROOT, "%-8s %-8s %s (built %s)%n", i.name(), size(i.size()), i.versions(),
+                out.printf(Locale.ROOT, "%-14s %-8s %s (built %s)%n", i.name(), size(i.size()), i.versions(),
                         i.property("built").replaceFirst("\\.\\d+Z$", "Z"));
+                Path disk = SystemDisk.path(SystemDisk.directory(System.getenv()), i.name());
+                if (i.disk() != null && Files.exists(disk) && shown.add(disk)) {
+                    out.printf(Locale.ROOT, "%-14s %-8s your disk: %s%n", "", size(Files.size(disk)), disk);
+                }
             }
         }
         out.println("Available: " + String.join(", ", ImageSpec.CATALOG.stream()

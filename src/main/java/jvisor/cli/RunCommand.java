@@ -6,7 +6,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import jvisor.images.CachedImage;
+import jvisor.images.SystemDisk;
 import jvisor.machine.Boot;
 import jvisor.machine.BootSpec;
 import jvisor.machine.Machine;
@@ -24,7 +28,8 @@ import picocli.CommandLine.Parameters;
                 "The exit status is the guest's: 0 when it powers off."})
 final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE",
-            description = "Catalog image to boot: debian (see 'jvisor images'). Give IMAGE or --kernel.")
+            description = {"Catalog image to boot: debian (a shell in RAM) or debian-system (Debian on a persistent disk;",
+                    "see 'jvisor images'). Give IMAGE or --kernel."})
     String image;
 
     @Option(names = "--kernel", paramLabel = "FILE",
@@ -48,9 +53,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin ImageOptions imageOptions;
 
-    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", defaultValue = "512M", converter = Sizes.class,
-            description = "Guest RAM, e.g. 512M or 2G (default: ${DEFAULT-VALUE}).")
-    long memory;
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", converter = Sizes.class,
+            description = "Guest RAM, e.g. 512M or 2G (default: 512M; debian-system: 1G).")
+    Long memory;
 
     @Option(names = "--cpus", paramLabel = "N", defaultValue = "1", description = "Number of harts, 1 to 32 (default: ${DEFAULT-VALUE}).")
     int cpus;
@@ -59,6 +64,19 @@ final class RunCommand implements Callable<Integer> {
     Path dumpDtb;
 
     @Mixin DeviceOptions devices; // virtio devices (issue 6)
+
+    @Option(names = "--disk-size", paramLabel = "SIZE", converter = Sizes.class,
+            description = {"With a system image: the size of your disk, e.g. 16G (default: the image's, 8G);",
+                    "an existing disk grows to it and the guest grows its filesystem at boot."})
+    Long diskSize;
+
+    @Option(names = "--fresh", description = "With a system image: start over with a new disk (your old one is deleted).")
+    boolean fresh;
+
+    @Option(names = "--ssh-key", paramLabel = "FILE",
+            description = {"With a system image: an ssh public key root accepts (repeatable;",
+                    "default: your ~/.ssh/id_*.pub). ssh takes no passwords."})
+    List<Path> sshKeys = new ArrayList<>();
 
     @Option(names = "--jit", paramLabel = "on|off|eager", defaultValue = "on",
             description = {"on: compile hot guest code to JVM bytecode (default); off: interpret everything;",
@@ -82,13 +100,22 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        BootSpec spec = bootSpec();
+        CachedImage img = image == null ? null : imageOptions.images().obtain(image);
+        if (img != null && img.disk() != null) {
+            attachSystemDisk(img);
+            spec = bootSpec(); // with the seed's parameter
+        } else if (diskSize != null || fresh || !sshKeys.isEmpty()) {
+            throw new Main.UsageError("--disk-size, --fresh and --ssh-key go with a system image, e.g. 'jvisor run debian-system'");
+        }
         MachineConfig config;
         try {
-            config = new MachineConfig(memory, cpus);
+            long ram = memory != null ? memory : img != null && img.memory() > 0 ? img.memory() : MachineConfig.DEFAULT_MEMORY;
+            config = new MachineConfig(ram, cpus);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError(e.getMessage());
         }
-        Boot boot = boot();
+        Boot boot = boot(spec, img);
         OutputStream out = new FileOutputStream(FileDescriptor.out);
         Console console = Console.open(out);
         try {
@@ -137,12 +164,38 @@ final class RunCommand implements Callable<Integer> {
         };
     }
 
-    private Boot boot() throws IOException {
+    private BootSpec bootSpec() {
         try {
             String args = append.isBlank() && image == null ? devices.defaultConsole() : append;
-            return new BootSpec(image, kernel, initrd, args, bios).resolve(imageOptions.images()::obtain);
+            BootSpec spec = new BootSpec(image, kernel, initrd, args, bios);
+            spec.check();
+            return spec;
         } catch (BootSpec.Invalid e) {
             throw new Main.UsageError(e.getMessage());
         }
+    }
+
+    private Boot boot(BootSpec spec, CachedImage img) throws IOException {
+        try {
+            return spec.resolve(name -> img);
+        } catch (BootSpec.Invalid e) {
+            throw new Main.UsageError(e.getMessage());
+        }
+    }
+
+    /**
+     * A system image boots from the user's persistent disk (vda, before any --disk), with a
+     * network card unless --net says otherwise, and the seed share that gives root the user's
+     * ssh keys.
+     */
+    private void attachSystemDisk(CachedImage img) throws IOException {
+        Path disk = SystemDisk.path(SystemDisk.directory(System.getenv()), img.name());
+        if (fresh && Files.exists(disk)) System.err.println("jvisor: starting over: " + disk + " is replaced by a new disk");
+        SystemDisk.prepare(img, disk, diskSize == null ? 0 : diskSize, fresh);
+        devices.disks.addFirst(disk + ",format=qcow2");
+        if (devices.nets.isEmpty()) devices.nets.add("user");
+        List<Path> keys = sshKeys.isEmpty() ? SystemDisk.defaultKeys() : sshKeys;
+        devices.shares.add(SystemDisk.seed(disk, keys) + ",tag=" + SystemDisk.SEED_TAG + ",readonly=on");
+        append = (append + " " + SystemDisk.SEED_PARAMETER).strip();
     }
 }

@@ -23,6 +23,15 @@ public record CachedImage(String name, String key, Path dir, Properties properti
         return Files.isRegularFile(f) ? f : null;
     }
 
+    /** A system image's disk (the base of users' overlays), or null for an initramfs image. */
+    public Path disk() {
+        String d = properties.getProperty("disk");
+        return d == null ? null : dir.resolve(d);
+    }
+
+    /** Guest RAM the image wants when the user gives none, or 0 for jvisor's default. */
+    public long memory() { return Long.parseLong(properties.getProperty("memory", "0")); }
+
     public String property(String key) { return properties.getProperty(key, "?"); }
 
     /** The kernel command line the image boots with when the user adds nothing. */
@@ -30,7 +39,8 @@ public record CachedImage(String name, String key, Path dir, Properties properti
 
     /** One line for listings and messages: what it was built from. */
     public String versions() {
-        return "linux " + property("kernel.version") + ", busybox " + property("busybox.version")
+        return "linux " + property("kernel.version") + (disk() != null ? ", " + property("packages") + " packages" : "")
+                + ", busybox " + property("busybox.version")
                 + (firmware() != null ? ", opensbi " + property("firmware.version") : "");
     }
 

@@ -35,6 +35,7 @@ public final class Images {
     private final PrintStream log;
     private final PrintStream progress;
     private final List<Path> keyrings;
+    private BuildGuest buildGuest;
 
     /**
      * {@code log} takes one-line notices (stderr); {@code progress} takes progress bars or is
@@ -58,9 +59,20 @@ public final class Images {
 
     public ImageCache cache() { return cache; }
 
+    /** Lets this build system images ({@link ImageSpec#rootfs}), which needs a virtual machine. */
+    public Images withBuildGuest(BuildGuest guest) {
+        this.buildGuest = guest;
+        return this;
+    }
+
     /** The current image called {@code name}, built if need be; a cached one if the mirror is unreachable. */
     public CachedImage obtain(String name) throws IOException {
         ImageSpec spec = ImageSpec.named(name);
+        if (spec.rootfs() != null) {
+            // building a system takes many minutes: a cached one serves until 'jvisor images pull'
+            Optional<CachedImage> cached = cache.newest(spec.name());
+            if (cached.isPresent()) return cached.get();
+        }
         try {
             return pull(spec);
         } catch (ImageException.Unreachable e) {
@@ -98,6 +110,7 @@ public final class Images {
     private CachedImage pullLocked(ImageSpec spec) throws IOException {
         checkMirror();
         Downloader http = new Downloader(mirror, progress);
+        if (spec.rootfs() != null) return pullSystem(spec);
         ChosenPackages pkgs = resolve(spec, http);
         String key = ImageCache.key(pkgs.kernel().version(), pkgs.busybox().version(), pkgs.firmware().version(),
                 ImageBuilder.recipe(spec));
@@ -126,6 +139,48 @@ public final class Images {
         }
     }
 
+    /**
+     * A system image: the packages the index now names, resolved; the cached image built from
+     * exactly those, or a new build. Older builds stay (users' disks are overlays on them) until
+     * 'jvisor images rm'.
+     */
+    private CachedImage pullSystem(ImageSpec spec) throws IOException {
+        Downloader quiet = new Downloader(mirror, null);
+        VerifiedIndex index = verifiedIndex(spec, quiet);
+        PackageIndex packages = index.fetch();
+        SystemBuild.Plan plan = SystemBuild.plan(spec, packages, index.name(), choose(spec, packages, index.name()));
+        String key = plan.key(ImageBuilder.recipe(spec) + SystemScript.build(mirror, spec.suite()));
+        Optional<CachedImage> cached = cache.find(spec.name(), key);
+        if (cached.isPresent()) return cached.get();
+        if (buildGuest == null) throw new ImageException("the " + spec.name() + " image is built in a virtual machine, "
+                + "which this command cannot run; build it with 'jvisor images pull " + spec.name() + "'");
+
+        List<PackageIndex.Package> downloads = plan.downloads();
+        List<Path> debs = new ArrayList<>();
+        long total = downloads.stream().mapToLong(PackageIndex.Package::size).sum();
+        try (Progress bar = new Progress(progress, "downloading " + downloads.size() + " packages", total)) {
+            for (PackageIndex.Package p : downloads) {
+                Path deb = cache.downloads().resolve(SystemBuild.fileName(p));
+                quiet.fetch(URI.create(mirror + "/" + p.filename()), deb, p.sha256(), p.size(), p.name());
+                debs.add(deb);
+                bar.advance(p.size());
+            }
+        }
+        Path staging = cache.staging(spec.name());
+        Path buildLog = cache.root().resolve(spec.name() + "-build.log");
+        try {
+            long start = System.nanoTime();
+            new SystemBuild(spec, mirror, log, progress, buildGuest).build(plan, debs, staging, buildLog);
+            CachedImage image = cache.commit(spec.name(), key, staging);
+            for (Path d : debs) Files.deleteIfExists(d);
+            log.printf("jvisor: built %s in %d s: %d packages, %s%n", spec.name(), (System.nanoTime() - start) / 1_000_000_000L,
+                    plan.system().size(), image.dir());
+            return image;
+        } finally {
+            ImageCache.deleteTree(staging);
+        }
+    }
+
     private void checkMirror() throws ImageException {
         try {
             URI u = new URI(mirror + "/");
@@ -139,6 +194,36 @@ public final class Images {
 
     /** Finds the packages of {@code spec} in the mirror's current, verified index. */
     private ChosenPackages resolve(ImageSpec spec, Downloader http) throws IOException {
+        VerifiedIndex index = verifiedIndex(spec, http);
+        Path remembered = cache.downloads().resolve(spec.name() + "-" + index.sha256() + ".properties");
+        ChosenPackages known = ChosenPackages.load(remembered);
+        if (known != null) return known;
+
+        ChosenPackages found = choose(spec, index.fetch(), index.name());
+        try (DirectoryStream<Path> old = Files.newDirectoryStream(cache.downloads(), spec.name() + "-*.properties")) {
+            for (Path f : old) Files.delete(f); // chosen from an index that is gone
+        }
+        found.save(remembered);
+        return found;
+    }
+
+    private static ChosenPackages choose(ImageSpec spec, PackageIndex packages, String indexName) throws ImageException {
+        return new ChosenPackages(packages.resolve(spec.kernelMeta(), spec.kernelPackage(), indexName),
+                packages.get(spec.busyboxPackage(), indexName), packages.get(spec.firmwarePackage(), indexName));
+    }
+
+    /**
+     * The suite's Packages index as the signed InRelease vouches for it: its URL and SHA256 now,
+     * the index itself on {@link #fetch}.
+     */
+    private record VerifiedIndex(String name, String sha256, IndexFetch fetcher) {
+        PackageIndex fetch() throws IOException { return fetcher.fetch(); }
+    }
+
+    @FunctionalInterface
+    private interface IndexFetch { PackageIndex fetch() throws IOException; }
+
+    private VerifiedIndex verifiedIndex(ImageSpec spec, Downloader http) throws IOException {
         String dists = mirror + "/dists/" + spec.suite() + "/";
         String inReleaseName = dists + "InRelease";
         ClearSigned signed = ClearSigned.parse(http.get(URI.create(inReleaseName)), inReleaseName);
@@ -161,26 +246,16 @@ public final class Images {
                     + "; does the mirror " + mirror + " carry " + spec.architecture() + "?");
         }
         ReleaseIndex.FileSum sum = release.sha256().get(indexPath);
-        Path remembered = cache.downloads().resolve(spec.name() + "-" + sum.sha256() + ".properties");
-        ChosenPackages known = ChosenPackages.load(remembered);
-        if (known != null) return known;
-
-        Path index = cache.downloads().resolve(spec.suite() + "_" + indexPath.replace('/', '_'));
-        http.fetch(URI.create(dists + indexPath), index, sum.sha256(), sum.size(), "Packages index");
-        PackageIndex packages;
-        try (Reader r = new InputStreamReader(decompress(index, indexPath), StandardCharsets.UTF_8)) {
-            packages = PackageIndex.parse(r, dists + indexPath);
-        }
-        Files.delete(index); // what matters from it is saved below
-        ChosenPackages found = new ChosenPackages(
-                packages.resolve(spec.kernelMeta(), spec.kernelPackage(), dists + indexPath),
-                packages.get(spec.busyboxPackage(), dists + indexPath),
-                packages.get(spec.firmwarePackage(), dists + indexPath));
-        try (DirectoryStream<Path> old = Files.newDirectoryStream(cache.downloads(), spec.name() + "-*.properties")) {
-            for (Path f : old) Files.delete(f); // chosen from an index that is gone
-        }
-        found.save(remembered);
-        return found;
+        String name = dists + indexPath;
+        return new VerifiedIndex(name, sum.sha256(), () -> {
+            Path index = cache.downloads().resolve(spec.suite() + "_" + indexPath.replace('/', '_'));
+            http.fetch(URI.create(name), index, sum.sha256(), sum.size(), "Packages index");
+            try (Reader r = new InputStreamReader(decompress(index, indexPath), StandardCharsets.UTF_8)) {
+                return PackageIndex.parse(r, name);
+            } finally {
+                Files.delete(index); // what matters from it is kept by the caller
+            }
+        });
     }
 
     private static InputStream decompress(Path file, String name) throws IOException {

@@ -8,7 +8,8 @@ package jvisor.images;
  * eth0 by DHCP when a network card exists, prints a banner, and becomes busybox init. init runs
  * the shell in its own session with the console as controlling terminal (cttyhack), so job
  * control and Ctrl-C work; it also answers busybox's poweroff/reboot/halt. When the shell exits
- * the machine powers off.
+ * the machine powers off. With {@code root=DEVICE} on the command line it mounts that ext4
+ * filesystem instead and hands over to the system's own /sbin/init.
  */
 final class InitScript {
     private InitScript() {}
@@ -41,6 +42,23 @@ final class InitScript {
                     0x0009) load 9pnet_virtio 9p ;;
                   esac
                 done
+
+                # root=DEVICE: a system on a disk takes over (its own init, udev and network)
+                root=; mode=ro
+                for a in $(cat /proc/cmdline); do
+                  case "$a" in root=*) root="${a#root=}" ;; rw) mode=rw ;; esac
+                done
+                if [ -n "$root" ]; then
+                  for i in $(seq 50); do [ -b "$root" ] && break; sleep 0.1; done
+                  mkdir -p /newroot
+                  if mount -t ext4 -o "$mode" "$root" /newroot; then
+                    umount /dev/pts /tmp /run
+                    mount --move /dev /newroot/dev
+                    umount /sys /proc
+                    exec switch_root /newroot /sbin/init
+                  fi
+                  echo "jvisor: cannot mount the root filesystem $root; here is the initramfs' shell"
+                fi
 
                 ip link set lo up 2>/dev/null
                 if [ -e /sys/class/net/eth0 ]; then

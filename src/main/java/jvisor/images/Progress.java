@@ -17,13 +17,21 @@ public final class Progress implements AutoCloseable {
     private final PrintStream out;
     private final String label;
     private final long total;
+    /** What is counted, e.g. "packages"; null for bytes. */
+    private final String unit;
     private long done;
     private long lastDraw;
 
     public Progress(PrintStream out, String label, long total) {
+        this(out, label, total, null);
+    }
+
+    /** A bar counting {@code unit}s ({@code label [###   ]  12%  20/163 packages}) rather than bytes. */
+    Progress(PrintStream out, String label, long total, String unit) {
         this.out = out;
         this.label = label;
         this.total = total;
+        this.unit = unit;
         draw();
     }
 
@@ -61,13 +69,15 @@ public final class Progress implements AutoCloseable {
             int filled = (int) Math.min(BAR, done * BAR / total);
             line.append('[').append("#".repeat(filled)).append(" ".repeat(BAR - filled)).append(']')
                     .append(String.format(Locale.ROOT, " %3d%%  %s/%s", Math.min(100, done * 100 / total),
-                            mb(done), mb(total)));
+                            amount(done), amount(total) + (unit == null ? "" : " " + unit)));
         } else {
-            line.append(mb(done));
+            line.append(amount(done));
         }
         out.print(line.append("\033[K"));
         out.flush();
     }
+
+    private String amount(long n) { return unit == null ? mb(n) : Long.toString(n); }
 
     private static String mb(long bytes) {
         return bytes >= 10 << 20 ? (bytes >> 20) + " MB" : String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0);

@@ -50,6 +50,37 @@ public final class Qcow2Image {
         }
     }
 
+    /** The virtual size of the qcow2 image at {@code path}. */
+    public static long size(Path path) throws IOException {
+        try (ImageFile f = ImageFile.open(path, true)) {
+            return Qcow2Header.read(f).size;
+        }
+    }
+
+    /**
+     * Grows the qcow2 image at {@code path} (not open elsewhere) to {@code size} bytes: new clusters
+     * read as zeros. Only where its L1 table's clusters already have room for the larger size,
+     * which a one-cluster L1 table of jvisor's or qemu-img's images has up to 4 TiB.
+     */
+    public static void grow(Path path, long size) throws IOException {
+        try (ImageFile f = ImageFile.open(path, false)) {
+            Qcow2Header h = Qcow2Header.read(f);
+            long sectors = (size + 511) & ~511L;
+            if (sectors <= h.size) return;
+            long l2Covers = h.clusterSize() / 8 * h.clusterSize();
+            long l1Needed = (sectors + l2Covers - 1) / l2Covers;
+            long l1Room = (8L * h.l1Size + h.clusterSize() - 1) / h.clusterSize() * h.clusterSize() / 8;
+            if (l1Needed > l1Room) {
+                throw new IOException(path + ": cannot grow to " + size + " bytes in place (its L1 table is full)");
+            }
+            if (l1Needed > h.l1Size) { // the new entries: unallocated
+                f.writeFully(h.l1Offset + 8L * h.l1Size, java.nio.ByteBuffer.allocate((int) (8 * (l1Needed - h.l1Size))));
+            }
+            f.writeFully(24, java.nio.ByteBuffer.allocate(8).putLong(0, sectors));
+            f.writeFully(36, java.nio.ByteBuffer.allocate(4).putInt(0, (int) Math.max(h.l1Size, l1Needed)));
+        }
+    }
+
     /** Opens the existing overlay at {@code path} writable over the open disk {@code base}, whatever backing file it names. */
     static Qcow2Disk openOverlay(Path path, Disk base) throws IOException {
         ImageFile f = ImageFile.open(path, false);

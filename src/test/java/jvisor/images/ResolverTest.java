@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class ResolverTest {
     /** A Packages index of riscv64 stanzas; each entry is "name version" then extra field lines. */
-    private static PackageIndex index(String... stanzas) throws ImageException {
+    static PackageIndex index(String... stanzas) throws ImageException {
         StringBuilder text = new StringBuilder();
         for (String s : stanzas) {
             String[] lines = s.split("\n", 2);
