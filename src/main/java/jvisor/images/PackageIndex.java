@@ -32,10 +32,49 @@ final class PackageIndex {
         public String toString() { return name + " " + version; }
     }
 
-    /** The relationship fields that decide what else a package needs, or may not live beside (Policy §7.2–7.5). */
-    record Relations(List<List<Relation>> preDepends, List<List<Relation>> depends, List<Relation> provides,
-                     List<Relation> conflicts, List<Relation> breaks) {
-        static final Relations NONE = new Relations(List.of(), List.of(), List.of(), List.of(), List.of());
+    /**
+     * The relationship fields that decide what else a package needs, or may not live beside
+     * (Policy §7.2–7.5). Provides are parsed with the index, to know each virtual name's
+     * providers; the others on first use, as a system needs a few hundred of the index's tens of
+     * thousands of packages. Their getters throw IllegalArgumentException for a malformed field.
+     */
+    static final class Relations {
+        static final Relations NONE = new Relations("", "", List.of(), "", "");
+
+        private record Parsed(List<List<Relation>> preDepends, List<List<Relation>> depends,
+                              List<Relation> conflicts, List<Relation> breaks) {}
+
+        private final String preDependsField, dependsField, conflictsField, breaksField;
+        private final List<Relation> provides;
+        private Parsed parsed; // a race parses twice to equal values: harmless
+
+        Relations(String preDepends, String depends, List<Relation> provides, String conflicts, String breaks) {
+            this.preDependsField = preDepends;
+            this.dependsField = depends;
+            this.provides = provides;
+            this.conflictsField = conflicts;
+            this.breaksField = breaks;
+        }
+
+        List<List<Relation>> preDepends() { return parsed().preDepends(); }
+
+        List<List<Relation>> depends() { return parsed().depends(); }
+
+        List<Relation> provides() { return provides; }
+
+        List<Relation> conflicts() { return parsed().conflicts(); }
+
+        List<Relation> breaks() { return parsed().breaks(); }
+
+        private Parsed parsed() {
+            Parsed p = parsed;
+            if (p == null) {
+                p = new Parsed(Relation.parseGroups(preDependsField), Relation.parseGroups(dependsField),
+                        Relation.parseList(conflictsField), Relation.parseList(breaksField));
+                parsed = p;
+            }
+            return p;
+        }
     }
 
     /** Policy §2.5, most needed first; "extra" is the deprecated twin of "optional". */
@@ -64,11 +103,12 @@ final class PackageIndex {
         this.packages = packages;
         this.architecture = packages.values().stream().map(Package::architecture)
                 .filter(a -> !a.equals("all")).min(Comparator.naturalOrder()).orElse(null);
-        for (Package p : packages.values().stream().sorted(BY_NAME).toList()) {
+        for (Package p : packages.values()) {
             for (Relation r : p.relations().provides()) {
                 providers.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(new Provider(p, r.version()));
             }
         }
+        for (List<Provider> list : providers.values()) list.sort(Comparator.comparing(pr -> pr.pkg().name()));
     }
 
     static PackageIndex parse(Reader in, String name) throws ImageException {
@@ -92,15 +132,25 @@ final class PackageIndex {
 
     private static Relations relations(String pkg, Map<String, String> s) {
         try {
-            return new Relations(Relation.parseGroups(s.getOrDefault("Pre-Depends", "")),
-                    Relation.parseGroups(s.getOrDefault("Depends", "")), Relation.parseList(s.getOrDefault("Provides", "")),
-                    Relation.parseList(s.getOrDefault("Conflicts", "")), Relation.parseList(s.getOrDefault("Breaks", "")));
+            return new Relations(s.getOrDefault("Pre-Depends", ""), s.getOrDefault("Depends", ""),
+                    Relation.parseList(s.getOrDefault("Provides", "")), s.getOrDefault("Conflicts", ""),
+                    s.getOrDefault("Breaks", ""));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("package " + pkg + ": " + e.getMessage(), e);
         }
     }
 
     Set<String> names() { return packages.keySet(); }
+
+    /** The relationships of {@code p}, parsed now so that a malformed field is told as an ImageException. */
+    static Relations checkedRelations(Package p, String indexName) throws ImageException {
+        try {
+            p.relations().depends();
+            return p.relations();
+        } catch (IllegalArgumentException e) {
+            throw new ImageException("package " + p.name() + " in " + indexName + ": " + e.getMessage(), e);
+        }
+    }
 
     /** The architecture of the packages that are not {@code all} (one Packages file covers one), or null. */
     String architecture() { return architecture; }
@@ -136,7 +186,7 @@ final class PackageIndex {
      */
     Package resolve(String meta, Pattern target, String indexName) throws ImageException {
         Package m = get(meta, indexName);
-        for (List<Relation> group : m.relations().depends()) {
+        for (List<Relation> group : checkedRelations(m, indexName).depends()) {
             for (Relation alt : group) {
                 if (target.matcher(alt.name()).matches()) return get(alt.name(), indexName);
             }

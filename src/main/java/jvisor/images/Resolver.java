@@ -73,8 +73,10 @@ final class Resolver {
 
         Closure(Set<String> roots) { this.roots = roots; }
 
-        void choose(PackageIndex.Package p, PackageIndex.Package by) {
-            if (chosen.putIfAbsent(p.name(), p) != null) return;
+        void choose(PackageIndex.Package p, PackageIndex.Package by) throws ImageException {
+            if (chosen.containsKey(p.name())) return;
+            PackageIndex.checkedRelations(p, indexName);
+            chosen.put(p.name(), p);
             if (by != null) neededBy.put(p.name(), by.name());
             toFollow.add(p);
         }

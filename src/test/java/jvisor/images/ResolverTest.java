@@ -114,6 +114,8 @@ class ResolverTest {
                 failure(index("app 1\nDepends: a | b (>= 2)", "b 1"), "app"));
         assertEquals("app needs nothing, which Packages lacks", failure(index("app 1\nDepends: nothing"), "app"));
         assertEquals("ghost is neither a package nor provided by one in Packages", failure(index("app 1"), "ghost"));
+        assertEquals("package app in Packages: malformed relation 'lib (~ 2)'",
+                failure(index("app 1\nDepends: lib (~ 2)"), "app"), "relations are parsed when first needed");
     }
 
     @Test
