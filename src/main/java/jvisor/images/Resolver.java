@@ -20,8 +20,10 @@ import java.util.Set;
  * <li>Dependencies with a single way to meet them are followed before any choice is made, so that
  * an alternative {@code a | b} or a virtual name is decided once more of the system is known.
  * <li>Of alternatives {@code a | b}, the first that the index can satisfy wins, as in apt.
- * <li>Of several packages providing a virtual name, the one with the most needed priority
- * (required, important, standard, optional), then the first by name; a root among them comes first.
+ * <li>Of several packages providing a virtual name, a root; else an Essential one; else the one
+ * with the most needed priority (required, important, standard, optional), then the first by
+ * name. That is apt's order, whose own last resort is its cache's internal order (apt 2.x)
+ * or also the name (apt 3's solver).
  * </ul>
  * Essential packages are not added implicitly: pass them as roots (see {@link PackageIndex#essential}).
  * Conflicts and Breaks do not steer the choice, but a chosen set that violates one is refused.
@@ -59,7 +61,8 @@ final class Resolver {
     /** The preference among providers of one virtual name; see the class comment. */
     private static PackageIndex.Package preferred(List<PackageIndex.Package> providers, Closure c) {
         return providers.stream().min(Comparator.comparing((PackageIndex.Package p) -> !c.roots.contains(p.name()))
-                .thenComparing(PackageIndex.Package::priority).thenComparing(PackageIndex.Package::name)).orElseThrow();
+                .thenComparing(p -> !p.essential()).thenComparing(PackageIndex.Package::priority)
+                .thenComparing(PackageIndex.Package::name)).orElseThrow();
     }
 
     /** The chosen packages and why each was chosen, while the closure grows. */

@@ -82,6 +82,8 @@ class ResolverTest {
         assertEquals(List.of("gawk", "app"), resolve(idx, "app", "gawk"), "a chosen provider");
         assertEquals(List.of("busybox"), resolve(index("busybox 1\nProvides: awk", "gawk 1\nProvides: awk"), "awk"),
                 "a virtual root; equal priorities go by name");
+        assertEquals(List.of("original-awk"), resolve(index("mawk 1\nProvides: awk\nPriority: required",
+                "original-awk 1\nProvides: awk\nEssential: yes"), "awk"), "Essential before priority");
 
         idx = index("app 1\nDepends: libfoo-abi (>= 2)", "libfoo1 1\nProvides: libfoo-abi (= 1)",
                 "libfoo2 2\nProvides: libfoo-abi (= 2)", "libfoo-any 3\nProvides: libfoo-abi");
