@@ -45,7 +45,13 @@ record Relation(String name, String arch, Op op, String version) {
         return op == null || op.accepts(Integer.signum(DebianVersion.compare(candidate, version)));
     }
 
-    boolean versioned() { return op != null; }
+    /**
+     * Whether a Provides of this name with {@code providedVersion} (null when unversioned) meets
+     * this relation: a versioned one only by a versioned Provides of a matching version (Policy §7.5).
+     */
+    boolean acceptsProvided(String providedVersion) {
+        return op == null || providedVersion != null && acceptsVersion(providedVersion);
+    }
 
     /** A Depends-like field: a comma-separated list of alternatives joined by {@code |}. */
     static List<List<Relation>> parseGroups(String field) {

@@ -3,7 +3,6 @@ package jvisor.images;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -89,7 +88,7 @@ final class Resolver {
                 PackageIndex.Package p = toFollow.poll();
                 if (p == null) {
                     Need n = choices.poll();
-                    if (chosenSatisfier(n.alternatives) == null) choose(best(n), n.by);
+                    if (chosenSatisfier(n.alternatives) == null) choose(best(n.alternatives), n.by);
                     continue;
                 }
                 for (List<Relation> group : dependencies(p)) {
@@ -103,25 +102,31 @@ final class Resolver {
         }
 
         /** The first alternative the index satisfies; of a virtual name's providers, the preferred one. */
-        private PackageIndex.Package best(Need n) {
-            for (Relation alt : n.alternatives) {
-                PackageIndex.Package real = index.find(alt.name());
-                if (real != null && satisfies(alt, real)) return real;
+        private PackageIndex.Package best(List<Relation> group) {
+            for (Relation alt : group) {
+                PackageIndex.Package real = realMeeting(alt);
+                if (real != null) return real;
                 List<PackageIndex.Package> providers = providersMeeting(alt);
                 if (!providers.isEmpty()) return preferred(providers, this);
             }
-            throw new IllegalStateException("no candidate left for " + Relation.describe(n.alternatives));
+            throw new IllegalStateException("no candidate left for " + Relation.describe(group));
         }
 
         /** Every package that would meet {@code group}, without repeats. */
         private List<PackageIndex.Package> candidates(List<Relation> group) {
             Set<PackageIndex.Package> all = new LinkedHashSet<>();
             for (Relation alt : group) {
-                PackageIndex.Package real = index.find(alt.name());
-                if (real != null && satisfies(alt, real)) all.add(real);
+                PackageIndex.Package real = realMeeting(alt);
+                if (real != null) all.add(real);
                 all.addAll(providersMeeting(alt));
             }
             return List.copyOf(all);
+        }
+
+        /** The package named by {@code alt} if it meets it, else null. */
+        private PackageIndex.Package realMeeting(Relation alt) {
+            PackageIndex.Package real = index.find(alt.name());
+            return real != null && satisfies(alt, real) ? real : null;
         }
 
         private List<PackageIndex.Package> providersMeeting(Relation alt) {
@@ -172,8 +177,7 @@ final class Resolver {
         /** How the root came to need {@code p}: {@code root -> ... -> p}. */
         private String chain(PackageIndex.Package p) {
             List<String> names = new ArrayList<>();
-            Set<String> seen = new HashSet<>();
-            for (String n = p.name(); n != null && seen.add(n); n = neededBy.get(n)) names.addFirst(n);
+            for (String n = p.name(); n != null; n = neededBy.get(n)) names.addFirst(n); // each was chosen after its parent
             return String.join(" -> ", names);
         }
     }
@@ -208,13 +212,9 @@ final class Resolver {
         return p.name().equals(r.name()) && archMatches(r, p) && r.acceptsVersion(p.version());
     }
 
-    /**
-     * Whether a Provides meets {@code r}: a versioned dependency only by a versioned Provides of a
-     * matching version (Policy §7.5).
-     */
+    /** Whether a Provides meets {@code r}. */
     private boolean provides(Relation r, PackageIndex.Provider pr) {
-        if (!archMatches(r, pr.pkg())) return false;
-        return !r.versioned() || pr.version() != null && r.acceptsVersion(pr.version());
+        return archMatches(r, pr.pkg()) && r.acceptsProvided(pr.version());
     }
 
     /**
@@ -245,12 +245,11 @@ final class Resolver {
             PackageIndex.Package other = chosen.get(r.name());
             // any architecture qualifier matches here: dpkg applies :any to conflicts whatever Multi-Arch says
             if (other != null && other != p && r.acceptsVersion(other.version())) {
-                clashes.add(p + " " + verb + " " + other + " (" + r + ")");
+                clashes.add(p + " " + verb + " " + other + (r.version() == null ? "" : " (" + r + ")"));
             }
             for (PackageIndex.Provider pr : index.providers(r.name())) {
-                if (pr.pkg() != p && chosen.get(pr.pkg().name()) == pr.pkg()
-                        && (!r.versioned() || pr.version() != null && r.acceptsVersion(pr.version()))) {
-                    clashes.add(p + " " + verb + " " + pr.pkg() + ", which provides " + r.name() + " (" + r + ")");
+                if (pr.pkg() != p && chosen.get(pr.pkg().name()) == pr.pkg() && r.acceptsProvided(pr.version())) {
+                    clashes.add(p + " " + verb + " " + pr.pkg() + ", which provides " + r);
                 }
             }
         }

@@ -129,7 +129,7 @@ class ResolverTest {
         assertEquals("the packages chosen from Packages clash: c 1 breaks d 1 (d (>= 1))", failure(idx, "c", "d"));
         assertEquals(List.of("mta"), resolve(idx, "mta"), "conflicting with what it provides itself is fine");
         String m = failure(idx, "mta", "other-mta");
-        assertTrue(m.contains("mta 1 conflicts with other-mta 1, which provides mail-transport-agent"), m);
+        assertTrue(m.contains("mta 1 conflicts with other-mta 1, which provides mail-transport-agent;"), m);
 
         idx = index("a 1\nConflicts: b (<< 1), virt (<< 2)", "b 1\nProvides: virt", "c 1\nProvides: virt (= 3)");
         assertEquals(List.of("a", "b", "c"), resolve(idx, "a", "b", "c"),
