@@ -25,7 +25,8 @@ final class PackageIndex {
                    boolean essential, String filename, long size, String sha256, Relations relations) {
         /** A package known only by its file, as {@link ChosenPackages} remembers it. */
         static Package file(String name, String version, String filename, long size, String sha256) {
-            return new Package(name, version, "", "no", Priority.OPTIONAL, false, filename, size, sha256, Relations.NONE);
+            return new Package(name, version, "", "no", Priority.OPTIONAL, false, filename, size, sha256,
+                    Relations.NONE);
         }
 
         @Override

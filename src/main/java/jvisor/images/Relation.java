@@ -9,7 +9,7 @@ import java.util.List;
  * when any version will do.
  */
 record Relation(String name, String arch, Op op, String version) {
-    /** The five relations of Policy §7.1, plus the obsolete {@code <} and {@code >} that mean {@code <=} and {@code >=}. */
+    /** The five relations of Policy §7.1; the obsolete {@code <} and {@code >} read as {@code <=} and {@code >=}. */
     enum Op {
         EARLIER("<<"), EARLIER_OR_EQUAL("<="), EQUAL("="), LATER_OR_EQUAL(">="), LATER(">>");
 
@@ -28,7 +28,7 @@ record Relation(String name, String arch, Op op, String version) {
             };
         }
 
-        /** Whether a version comparing as {@code cmp} (sign of compare(candidate, wanted)) passes. */
+        /** Whether a candidate passes whose comparison with the wanted version gave {@code cmp}. */
         boolean accepts(int cmp) {
             return switch (this) {
                 case EARLIER -> cmp < 0;
@@ -42,7 +42,7 @@ record Relation(String name, String arch, Op op, String version) {
 
     /** Whether {@code candidate} satisfies this relation's version part (always, when it has none). */
     boolean acceptsVersion(String candidate) {
-        return op == null || op.accepts(Integer.signum(DebianVersion.compare(candidate, version)));
+        return op == null || op.accepts(DebianVersion.compare(candidate, version));
     }
 
     /**

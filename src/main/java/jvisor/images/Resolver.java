@@ -53,7 +53,9 @@ final class Resolver {
         PackageIndex.Package p = index.find(root);
         if (p != null) return p;
         List<PackageIndex.Package> providers = index.providers(root).stream().map(PackageIndex.Provider::pkg).toList();
-        if (providers.isEmpty()) throw new ImageException(root + " is neither a package nor provided by one in " + indexName);
+        if (providers.isEmpty()) {
+            throw new ImageException(root + " is neither a package nor provided by one in " + indexName);
+        }
         return preferred(providers, c);
     }
 
@@ -177,7 +179,8 @@ final class Resolver {
         /** How the root came to need {@code p}: {@code root -> ... -> p}. */
         private String chain(PackageIndex.Package p) {
             List<String> names = new ArrayList<>();
-            for (String n = p.name(); n != null; n = neededBy.get(n)) names.addFirst(n); // each was chosen after its parent
+            // ends at a root: each package was chosen after the one that needed it
+            for (String n = p.name(); n != null; n = neededBy.get(n)) names.addFirst(n);
             return String.join(" -> ", names);
         }
     }
@@ -196,8 +199,8 @@ final class Resolver {
         PackageIndex.Package real = index.find(alt.name());
         List<String> offers = new ArrayList<>();
         if (real != null) {
-            offers.add(subject + " has " + real.version()
-                    + (archMatches(alt, real) ? "" : " for " + real.architecture() + ", Multi-Arch: " + real.multiArch()));
+            offers.add(subject + " has " + real.version() + (archMatches(alt, real) ? ""
+                    : " for " + real.architecture() + ", Multi-Arch: " + real.multiArch()));
         }
         List<PackageIndex.Provider> providers = index.providers(alt.name());
         if (!providers.isEmpty()) {

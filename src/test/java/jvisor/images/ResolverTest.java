@@ -26,7 +26,7 @@ class ResolverTest {
     }
 
     private static List<String> resolve(PackageIndex index, String... roots) throws ImageException {
-        return new Resolver(index, "Packages").resolve(List.of(roots)).stream().map(PackageIndex.Package::name).toList();
+        return names(new Resolver(index, "Packages").resolve(List.of(roots)));
     }
 
     private static String failure(PackageIndex index, String... roots) {
@@ -35,7 +35,8 @@ class ResolverTest {
 
     @Test
     void closureFollowsDependsAndPreDependsButNotRecommends() throws ImageException {
-        PackageIndex idx = index("app 1\nDepends: libapp\nPre-Depends: init-system-helpers\nRecommends: docs\nSuggests: extras",
+        PackageIndex idx = index(
+                "app 1\nDepends: libapp\nPre-Depends: init-system-helpers\nRecommends: docs\nSuggests: extras",
                 "libapp 1\nDepends: libc6 (>= 2.38)", "init-system-helpers 1\nDepends: libc6", "libc6 2.41",
                 "docs 1", "extras 1");
         List<String> order = resolve(idx, "app");
@@ -47,8 +48,8 @@ class ResolverTest {
         String[][] cases = {{"<< 2", "1.9"}, {"<= 2", "2"}, {"= 2", "2"}, {">= 2", "2"}, {">> 2", "2.0.1"},
                 {">= 1:0", "1:0-1"}, {"<< 2", "2~rc1"}};
         for (String[] c : cases) {
-            assertEquals(List.of("lib", "app"), resolve(index("app 1\nDepends: lib (" + c[0] + ")", "lib " + c[1]), "app"),
-                    c[0] + " accepts " + c[1]);
+            PackageIndex idx = index("app 1\nDepends: lib (" + c[0] + ")", "lib " + c[1]);
+            assertEquals(List.of("lib", "app"), resolve(idx, "app"), c[0] + " accepts " + c[1]);
         }
         String[][] refused = {{"<< 2", "2"}, {"<= 2", "2.1"}, {"= 2", "2-1"}, {">= 2", "1.9"}, {">> 2", "2"}};
         for (String[] c : refused) {
@@ -108,8 +109,8 @@ class ResolverTest {
 
     @Test
     void anUnmetDependencyNamesTheChain() throws ImageException {
-        PackageIndex idx = index("openssh-server 1\nDepends: openssh-client", "openssh-client 1\nDepends: libfoo (>= 2)",
-                "libfoo 1.0");
+        PackageIndex idx = index("openssh-server 1\nDepends: openssh-client",
+                "openssh-client 1\nDepends: libfoo (>= 2)", "libfoo 1.0");
         assertEquals("openssh-server -> openssh-client needs libfoo (>= 2), which Packages lacks (it has 1.0)",
                 failure(idx, "openssh-server"));
         assertEquals("app needs a | b (>= 2), which Packages lacks (a is missing; b has 1)",
@@ -125,7 +126,8 @@ class ResolverTest {
         PackageIndex idx = index("a 1\nConflicts: b (<< 2)", "b 1", "c 1\nBreaks: d (>= 1)", "d 1",
                 "mta 1\nProvides: mail-transport-agent\nConflicts: mail-transport-agent",
                 "other-mta 1\nProvides: mail-transport-agent\nConflicts: mail-transport-agent");
-        assertEquals("the packages chosen from Packages clash: a 1 conflicts with b 1 (b (<< 2))", failure(idx, "a", "b"));
+        assertEquals("the packages chosen from Packages clash: a 1 conflicts with b 1 (b (<< 2))",
+                failure(idx, "a", "b"));
         assertEquals("the packages chosen from Packages clash: c 1 breaks d 1 (d (>= 1))", failure(idx, "c", "d"));
         assertEquals(List.of("mta"), resolve(idx, "mta"), "conflicting with what it provides itself is fine");
         String m = failure(idx, "mta", "other-mta");
@@ -139,7 +141,8 @@ class ResolverTest {
     @Test
     void cyclesKeepPreDependsFirst() throws ImageException {
         PackageIndex idx = index("app 1\nDepends: a", "a 1\nDepends: b", "b 1\nPre-Depends: c", "c 1\nDepends: a");
-        assertEquals(List.of("a", "c", "b", "app"), resolve(idx, "app"), "in the cycle a-b-c, c before b, else by name");
+        assertEquals(List.of("a", "c", "b", "app"), resolve(idx, "app"),
+                "in the cycle a-b-c, c before b, else by name");
 
         String m = failure(index("a 1\nPre-Depends: b", "b 1\nPre-Depends: a"), "a");
         assertEquals("packages a, b pre-depend on each other in a cycle, which dpkg cannot install", m);
