@@ -40,6 +40,11 @@ record Relation(String name, String arch, Op op, String version) {
         }
     }
 
+    /** A relationship field that does not parse; unchecked, as relations are parsed lazily behind getters. */
+    static final class Malformed extends IllegalArgumentException {
+        Malformed(String message) { super(message); }
+    }
+
     /** Whether {@code candidate} satisfies this relation's version part (always, when it has none). */
     boolean acceptsVersion(String candidate) {
         return op == null || op.accepts(DebianVersion.compare(candidate, version));
@@ -89,7 +94,7 @@ record Relation(String name, String arch, Op op, String version) {
         if (v == 0 || version.isEmpty() || version.indexOf(' ') >= 0) throw malformed(text);
         try {
             return new Relation(name, arch, Op.of(inside.substring(0, v)), version);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) { // an unknown operator such as "=<"
             throw malformed(text);
         }
     }
@@ -103,8 +108,8 @@ record Relation(String name, String arch, Op op, String version) {
         return true;
     }
 
-    private static IllegalArgumentException malformed(String text) {
-        return new IllegalArgumentException("malformed relation '" + text.strip() + "'");
+    private static Malformed malformed(String text) {
+        return new Malformed("malformed relation '" + text.strip() + "'");
     }
 
     private static List<String> split(String field, String separator) {

@@ -42,11 +42,15 @@ final class Resolver {
      * package pre-depends on comes before it, and what it depends on too except within a cycle.
      */
     List<PackageIndex.Package> resolve(List<String> roots) throws ImageException {
-        Closure c = new Closure(Set.copyOf(roots));
-        for (String root : roots) c.choose(rootPackage(root, c), null);
-        c.follow();
-        checkConflicts(c.chosen);
-        return InstallOrder.sort(c.chosen, c.preDependsEdges(), c.dependsEdges());
+        try {
+            Closure c = new Closure(Set.copyOf(roots));
+            for (String root : roots) c.choose(rootPackage(root, c), null);
+            c.follow();
+            checkConflicts(c.chosen);
+            return InstallOrder.sort(c.chosen, c.preDependsEdges(), c.dependsEdges());
+        } catch (Relation.Malformed e) {
+            throw new ImageException(e.getMessage() + " of " + indexName, e);
+        }
     }
 
     private PackageIndex.Package rootPackage(String root, Closure c) throws ImageException {
@@ -77,10 +81,8 @@ final class Resolver {
 
         Closure(Set<String> roots) { this.roots = roots; }
 
-        void choose(PackageIndex.Package p, PackageIndex.Package by) throws ImageException {
-            if (chosen.containsKey(p.name())) return;
-            PackageIndex.checkedRelations(p, indexName);
-            chosen.put(p.name(), p);
+        void choose(PackageIndex.Package p, PackageIndex.Package by) {
+            if (chosen.putIfAbsent(p.name(), p) != null) return;
             if (by != null) neededBy.put(p.name(), by.name());
             toFollow.add(p);
         }

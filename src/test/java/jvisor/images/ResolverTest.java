@@ -117,8 +117,10 @@ class ResolverTest {
                 failure(index("app 1\nDepends: a | b (>= 2)", "b 1"), "app"));
         assertEquals("app needs nothing, which Packages lacks", failure(index("app 1\nDepends: nothing"), "app"));
         assertEquals("ghost is neither a package nor provided by one in Packages", failure(index("app 1"), "ghost"));
-        assertEquals("package app in Packages: malformed relation 'lib (~ 2)'",
+        assertEquals("malformed relation 'lib (~ 2)' in package app of Packages",
                 failure(index("app 1\nDepends: lib (~ 2)"), "app"), "relations are parsed when first needed");
+        assertEquals("malformed relation 'virt (~ 1)' in package bad of Packages",
+                failure(index("app 1\nDepends: virt", "bad 1\nProvides: virt (~ 1)"), "app"));
     }
 
     @Test
@@ -168,7 +170,7 @@ class ResolverTest {
                 List.of(new Relation("x", null, Relation.Op.EARLIER_OR_EQUAL, "1"))), groups, "'<' is the old '<='");
         assertEquals(List.of("libc6 (>= 2.38)", "mawk | gawk:any", "x (<= 1)"),
                 groups.stream().map(Relation::describe).toList());
-        assertThrows(IllegalArgumentException.class, () -> Relation.parse("libc6 (~ 2)"));
+        assertThrows(Relation.Malformed.class, () -> Relation.parse("libc6 (~ 2)"));
     }
 
     private static List<String> names(List<PackageIndex.Package> packages) {
