@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -68,6 +69,17 @@ final class PackageIndex {
         List<Relation> conflicts() { return parsed().conflicts(); }
 
         List<Relation> breaks() { return parsed().breaks(); }
+
+        /** Equal when the fields are, so that a Package stays a value. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Relations r && owner.equals(r.owner) && preDepends.equals(r.preDepends)
+                    && depends.equals(r.depends) && provides.equals(r.provides) && conflicts.equals(r.conflicts)
+                    && breaks.equals(r.breaks);
+        }
+
+        @Override
+        public int hashCode() { return Objects.hash(owner, preDepends, depends, provides, conflicts, breaks); }
 
         private Parsed parsed() {
             Parsed p = parsed;

@@ -159,6 +159,7 @@ class ResolverTest {
         assertEquals(List.of("none", "vim"), names(idx.withPriority(PackageIndex.Priority.OPTIONAL)));
         assertEquals(List.of("dpkg"), names(idx.essential()));
         assertFalse(idx.find("apt").essential());
+        assertEquals(idx.find("apt"), index("apt 1\nPriority: important").find("apt"), "a Package is a value");
     }
 
     @Test
