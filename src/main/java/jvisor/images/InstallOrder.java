@@ -83,7 +83,8 @@ final class InstallOrder {
         Set<String> members = Set.copyOf(component);
         Map<String, Integer> waitingFor = new HashMap<>();
         for (String name : component) {
-            waitingFor.put(name, (int) preDepends.getOrDefault(name, List.of()).stream().filter(members::contains).distinct().count());
+            List<String> pre = preDepends.getOrDefault(name, List.of());
+            waitingFor.put(name, (int) pre.stream().filter(members::contains).distinct().count());
         }
         TreeSet<String> ready = new TreeSet<>();
         for (String name : component) if (waitingFor.get(name) == 0) ready.add(name);
@@ -92,9 +93,8 @@ final class InstallOrder {
             String next = ready.pollFirst();
             ordered.add(next);
             for (String name : component) {
-                if (preDepends.getOrDefault(name, List.of()).contains(next) && waitingFor.merge(name, -1, Integer::sum) == 0) {
-                    ready.add(name);
-                }
+                boolean waited = preDepends.getOrDefault(name, List.of()).contains(next);
+                if (waited && waitingFor.merge(name, -1, Integer::sum) == 0) ready.add(name);
             }
         }
         if (ordered.size() < component.size()) {

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -25,17 +26,74 @@ final class PackageIndex {
                    boolean essential, String filename, long size, String sha256, Relations relations) {
         /** A package known only by its file, as {@link ChosenPackages} remembers it. */
         static Package file(String name, String version, String filename, long size, String sha256) {
-            return new Package(name, version, "", "no", Priority.OPTIONAL, false, filename, size, sha256, Relations.NONE);
+            return new Package(name, version, "", "no", Priority.OPTIONAL, false, filename, size, sha256,
+                    Relations.NONE);
         }
 
         @Override
         public String toString() { return name + " " + version; }
     }
 
-    /** The relationship fields that decide what else a package needs, or may not live beside (Policy §7.2–7.5). */
-    record Relations(List<List<Relation>> preDepends, List<List<Relation>> depends, List<Relation> provides,
-                     List<Relation> conflicts, List<Relation> breaks) {
-        static final Relations NONE = new Relations(List.of(), List.of(), List.of(), List.of(), List.of());
+    /**
+     * The relationship fields that decide what else a package needs, or may not live beside
+     * (Policy §7.2–7.5), kept as text and parsed on first use: a system needs a few hundred of
+     * the index's tens of thousands of packages, and reading an index to pick a kernel needs none.
+     * The getters throw {@link Relation.Malformed} for a field that does not parse.
+     */
+    static final class Relations {
+        static final Relations NONE = new Relations("", Map.of());
+
+        private record Parsed(List<List<Relation>> preDepends, List<List<Relation>> depends, List<Relation> provides,
+                              List<Relation> conflicts, List<Relation> breaks) {}
+
+        private final String owner;
+        private final String preDepends, depends, provides, conflicts, breaks;
+        private Parsed parsed; // a race parses twice to equal values: harmless
+
+        /** The fields of {@code owner}'s stanza. */
+        Relations(String owner, Map<String, String> stanza) {
+            this.owner = owner;
+            this.preDepends = stanza.getOrDefault("Pre-Depends", "");
+            this.depends = stanza.getOrDefault("Depends", "");
+            this.provides = stanza.getOrDefault("Provides", "");
+            this.conflicts = stanza.getOrDefault("Conflicts", "");
+            this.breaks = stanza.getOrDefault("Breaks", "");
+        }
+
+        List<List<Relation>> preDepends() { return parsed().preDepends(); }
+
+        List<List<Relation>> depends() { return parsed().depends(); }
+
+        List<Relation> provides() { return parsed().provides(); }
+
+        List<Relation> conflicts() { return parsed().conflicts(); }
+
+        List<Relation> breaks() { return parsed().breaks(); }
+
+        /** Equal when the fields are, so that a Package stays a value. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Relations r && owner.equals(r.owner) && preDepends.equals(r.preDepends)
+                    && depends.equals(r.depends) && provides.equals(r.provides) && conflicts.equals(r.conflicts)
+                    && breaks.equals(r.breaks);
+        }
+
+        @Override
+        public int hashCode() { return Objects.hash(owner, preDepends, depends, provides, conflicts, breaks); }
+
+        private Parsed parsed() {
+            Parsed p = parsed;
+            if (p == null) {
+                try {
+                    p = new Parsed(Relation.parseGroups(preDepends), Relation.parseGroups(depends),
+                            Relation.parseList(provides), Relation.parseList(conflicts), Relation.parseList(breaks));
+                } catch (Relation.Malformed e) {
+                    throw new Relation.Malformed(e.getMessage() + " in package " + owner);
+                }
+                parsed = p;
+            }
+            return p;
+        }
     }
 
     /** Policy §2.5, most needed first; "extra" is the deprecated twin of "optional". */
@@ -57,18 +115,13 @@ final class PackageIndex {
     private static final Comparator<Package> BY_NAME = Comparator.comparing(Package::name);
 
     private final Map<String, Package> packages;
-    private final Map<String, List<Provider>> providers = new HashMap<>();
     private final String architecture;
+    private Map<String, List<Provider>> providers; // built on first use
 
     private PackageIndex(Map<String, Package> packages) {
         this.packages = packages;
         this.architecture = packages.values().stream().map(Package::architecture)
                 .filter(a -> !a.equals("all")).min(Comparator.naturalOrder()).orElse(null);
-        for (Package p : packages.values().stream().sorted(BY_NAME).toList()) {
-            for (Relation r : p.relations().provides()) {
-                providers.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(new Provider(p, r.version()));
-            }
-        }
     }
 
     static PackageIndex parse(Reader in, String name) throws ImageException {
@@ -77,27 +130,19 @@ final class PackageIndex {
             Deb822.parse(in, s -> {
                 String pkg = s.get("Package");
                 if (pkg == null || s.get("Filename") == null || s.get("SHA256") == null) return;
-                Package p = new Package(pkg, s.getOrDefault("Version", ""), s.getOrDefault("Architecture", ""),
-                        s.getOrDefault("Multi-Arch", "no").toLowerCase(Locale.ROOT), Priority.of(s.get("Priority")),
-                        "yes".equalsIgnoreCase(s.get("Essential")), s.get("Filename"),
+                // interned: a handful of values over tens of thousands of packages
+                String arch = s.getOrDefault("Architecture", "").intern();
+                String multiArch = s.getOrDefault("Multi-Arch", "no").toLowerCase(Locale.ROOT).intern();
+                Package p = new Package(pkg, s.getOrDefault("Version", ""), arch, multiArch,
+                        Priority.of(s.get("Priority")), "yes".equalsIgnoreCase(s.get("Essential")), s.get("Filename"),
                         Long.parseLong(s.getOrDefault("Size", "-1")), s.get("SHA256").toLowerCase(Locale.ROOT),
-                        relations(pkg, s));
+                        new Relations(pkg, s));
                 found.merge(pkg, p, (old, now) -> DebianVersion.compare(now.version(), old.version()) > 0 ? now : old);
             });
         } catch (IOException | RuntimeException e) {
             throw new ImageException(name + " is not a readable Packages index: " + e.getMessage(), e);
         }
         return new PackageIndex(found);
-    }
-
-    private static Relations relations(String pkg, Map<String, String> s) {
-        try {
-            return new Relations(Relation.parseGroups(s.getOrDefault("Pre-Depends", "")),
-                    Relation.parseGroups(s.getOrDefault("Depends", "")), Relation.parseList(s.getOrDefault("Provides", "")),
-                    Relation.parseList(s.getOrDefault("Conflicts", "")), Relation.parseList(s.getOrDefault("Breaks", "")));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("package " + pkg + ": " + e.getMessage(), e);
-        }
     }
 
     Set<String> names() { return packages.keySet(); }
@@ -108,8 +153,23 @@ final class PackageIndex {
     /** The package of that name, or null. */
     Package find(String name) { return packages.get(name); }
 
-    /** The packages that provide {@code name}, by name; empty when none does. */
-    List<Provider> providers(String name) { return providers.getOrDefault(name, List.of()); }
+    /**
+     * The packages that provide {@code name}, by name; empty when none does. The first call reads
+     * every package's Provides, and throws {@link Relation.Malformed} if one does not parse.
+     */
+    synchronized List<Provider> providers(String name) {
+        if (providers == null) {
+            Map<String, List<Provider>> all = new HashMap<>();
+            for (Package p : packages.values()) {
+                for (Relation r : p.relations().provides()) {
+                    all.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(new Provider(p, r.version()));
+                }
+            }
+            for (List<Provider> list : all.values()) list.sort(Comparator.comparing(pr -> pr.pkg().name()));
+            providers = all;
+        }
+        return providers.getOrDefault(name, List.of());
+    }
 
     /** The packages of one priority, by name: e.g. the {@code required} ones debootstrap starts from. */
     List<Package> withPriority(Priority priority) {
@@ -136,10 +196,14 @@ final class PackageIndex {
      */
     Package resolve(String meta, Pattern target, String indexName) throws ImageException {
         Package m = get(meta, indexName);
-        for (List<Relation> group : m.relations().depends()) {
-            for (Relation alt : group) {
-                if (target.matcher(alt.name()).matches()) return get(alt.name(), indexName);
+        try {
+            for (List<Relation> group : m.relations().depends()) {
+                for (Relation alt : group) {
+                    if (target.matcher(alt.name()).matches()) return get(alt.name(), indexName);
+                }
             }
+        } catch (Relation.Malformed e) {
+            throw new ImageException(e.getMessage() + " of " + indexName, e);
         }
         throw new ImageException(meta + " " + m.version() + " in " + indexName + " depends on no package named like "
                 + target.pattern() + " (Depends: " + String.join(", ", m.relations().depends().stream()

@@ -2,8 +2,6 @@ package jvisor.images;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One package named in a relationship field (Debian Policy §7.1): {@code name[:arch] [(op version)]}.
@@ -11,7 +9,7 @@ import java.util.regex.Pattern;
  * when any version will do.
  */
 record Relation(String name, String arch, Op op, String version) {
-    /** The five relations of Policy §7.1, plus the obsolete {@code <} and {@code >} that mean {@code <=} and {@code >=}. */
+    /** The five relations of Policy §7.1; the obsolete {@code <} and {@code >} read as {@code <=} and {@code >=}. */
     enum Op {
         EARLIER("<<"), EARLIER_OR_EQUAL("<="), EQUAL("="), LATER_OR_EQUAL(">="), LATER(">>");
 
@@ -30,7 +28,7 @@ record Relation(String name, String arch, Op op, String version) {
             };
         }
 
-        /** Whether a version comparing as {@code cmp} (sign of compare(candidate, wanted)) passes. */
+        /** Whether a candidate passes whose comparison with the wanted version gave {@code cmp}. */
         boolean accepts(int cmp) {
             return switch (this) {
                 case EARLIER -> cmp < 0;
@@ -42,15 +40,23 @@ record Relation(String name, String arch, Op op, String version) {
         }
     }
 
-    private static final Pattern SYNTAX = Pattern.compile(
-            "([A-Za-z0-9][A-Za-z0-9+.\\-]*)(?::([A-Za-z0-9\\-]+))?\\s*(?:\\(\\s*(<<|<=|>=|>>|=|<|>)\\s*([^\\s)]+)\\s*\\))?");
+    /** A relationship field that does not parse; unchecked, as relations are parsed lazily behind getters. */
+    static final class Malformed extends IllegalArgumentException {
+        Malformed(String message) { super(message); }
+    }
 
     /** Whether {@code candidate} satisfies this relation's version part (always, when it has none). */
     boolean acceptsVersion(String candidate) {
-        return op == null || op.accepts(Integer.signum(DebianVersion.compare(candidate, version)));
+        return op == null || op.accepts(DebianVersion.compare(candidate, version));
     }
 
-    boolean versioned() { return op != null; }
+    /**
+     * Whether a Provides of this name with {@code providedVersion} (null when unversioned) meets
+     * this relation: a versioned one only by a versioned Provides of a matching version (Policy §7.5).
+     */
+    boolean acceptsProvided(String providedVersion) {
+        return op == null || providedVersion != null && acceptsVersion(providedVersion);
+    }
 
     /** A Depends-like field: a comma-separated list of alternatives joined by {@code |}. */
     static List<List<Relation>> parseGroups(String field) {
@@ -70,10 +76,40 @@ record Relation(String name, String arch, Op op, String version) {
         return List.copyOf(list);
     }
 
+    /** One relation; by hand rather than by regular expression, as an index holds some 300,000. */
     static Relation parse(String text) {
-        Matcher m = SYNTAX.matcher(text.strip());
-        if (!m.matches()) throw new IllegalArgumentException("malformed relation '" + text.strip() + "'");
-        return new Relation(m.group(1), m.group(2), m.group(3) == null ? null : Op.of(m.group(3)), m.group(4));
+        String t = text.strip();
+        int paren = t.indexOf('(');
+        String head = (paren < 0 ? t : t.substring(0, paren)).strip();
+        int colon = head.indexOf(':');
+        String name = colon < 0 ? head : head.substring(0, colon);
+        String arch = colon < 0 ? null : head.substring(colon + 1);
+        if (!validName(name) || arch != null && !validName(arch)) throw malformed(text);
+        if (paren < 0) return new Relation(name, arch, null, null);
+        if (!t.endsWith(")")) throw malformed(text);
+        String inside = t.substring(paren + 1, t.length() - 1).strip();
+        int v = 0;
+        while (v < inside.length() && "<=>".indexOf(inside.charAt(v)) >= 0) v++;
+        String version = inside.substring(v).strip();
+        if (v == 0 || version.isEmpty() || version.indexOf(' ') >= 0) throw malformed(text);
+        try {
+            return new Relation(name, arch, Op.of(inside.substring(0, v)), version);
+        } catch (IllegalArgumentException e) { // an unknown operator such as "=<"
+            throw malformed(text);
+        }
+    }
+
+    private static boolean validName(String s) {
+        if (s.isEmpty() || !Character.isLetterOrDigit(s.charAt(0))) return false;
+        for (int i = 1; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!Character.isLetterOrDigit(c) && c != '+' && c != '-' && c != '.') return false;
+        }
+        return true;
+    }
+
+    private static Malformed malformed(String text) {
+        return new Malformed("malformed relation '" + text.strip() + "'");
     }
 
     private static List<String> split(String field, String separator) {

@@ -3,7 +3,6 @@ package jvisor.images;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,8 +19,10 @@ import java.util.Set;
  * <li>Dependencies with a single way to meet them are followed before any choice is made, so that
  * an alternative {@code a | b} or a virtual name is decided once more of the system is known.
  * <li>Of alternatives {@code a | b}, the first that the index can satisfy wins, as in apt.
- * <li>Of several packages providing a virtual name, the one with the most needed priority
- * (required, important, standard, optional), then the first by name; a root among them comes first.
+ * <li>Of several packages providing a virtual name, a root; else an Essential one; else the one
+ * with the most needed priority (required, important, standard, optional), then the first by
+ * name. That is apt's order, whose own last resort is its cache's internal order (apt 2.x)
+ * or also the name (apt 3's solver).
  * </ul>
  * Essential packages are not added implicitly: pass them as roots (see {@link PackageIndex#essential}).
  * Conflicts and Breaks do not steer the choice, but a chosen set that violates one is refused.
@@ -41,25 +42,32 @@ final class Resolver {
      * package pre-depends on comes before it, and what it depends on too except within a cycle.
      */
     List<PackageIndex.Package> resolve(List<String> roots) throws ImageException {
-        Closure c = new Closure(Set.copyOf(roots));
-        for (String root : roots) c.choose(rootPackage(root, c), null);
-        c.follow();
-        checkConflicts(c.chosen);
-        return InstallOrder.sort(c.chosen, c.preDependsEdges(), c.dependsEdges());
+        try {
+            Closure c = new Closure(Set.copyOf(roots));
+            for (String root : roots) c.choose(rootPackage(root, c), null);
+            c.follow();
+            checkConflicts(c.chosen);
+            return InstallOrder.sort(c.chosen, c.preDependsEdges(), c.dependsEdges());
+        } catch (Relation.Malformed e) {
+            throw new ImageException(e.getMessage() + " of " + indexName, e);
+        }
     }
 
     private PackageIndex.Package rootPackage(String root, Closure c) throws ImageException {
         PackageIndex.Package p = index.find(root);
         if (p != null) return p;
         List<PackageIndex.Package> providers = index.providers(root).stream().map(PackageIndex.Provider::pkg).toList();
-        if (providers.isEmpty()) throw new ImageException(root + " is neither a package nor provided by one in " + indexName);
+        if (providers.isEmpty()) {
+            throw new ImageException(root + " is neither a package nor provided by one in " + indexName);
+        }
         return preferred(providers, c);
     }
 
     /** The preference among providers of one virtual name; see the class comment. */
     private static PackageIndex.Package preferred(List<PackageIndex.Package> providers, Closure c) {
         return providers.stream().min(Comparator.comparing((PackageIndex.Package p) -> !c.roots.contains(p.name()))
-                .thenComparing(PackageIndex.Package::priority).thenComparing(PackageIndex.Package::name)).orElseThrow();
+                .thenComparing(p -> !p.essential()).thenComparing(PackageIndex.Package::priority)
+                .thenComparing(PackageIndex.Package::name)).orElseThrow();
     }
 
     /** The chosen packages and why each was chosen, while the closure grows. */
@@ -84,7 +92,7 @@ final class Resolver {
                 PackageIndex.Package p = toFollow.poll();
                 if (p == null) {
                     Need n = choices.poll();
-                    if (chosenSatisfier(n.alternatives) == null) choose(best(n), n.by);
+                    if (chosenSatisfier(n.alternatives) == null) choose(best(n.alternatives), n.by);
                     continue;
                 }
                 for (List<Relation> group : dependencies(p)) {
@@ -98,25 +106,31 @@ final class Resolver {
         }
 
         /** The first alternative the index satisfies; of a virtual name's providers, the preferred one. */
-        private PackageIndex.Package best(Need n) {
-            for (Relation alt : n.alternatives) {
-                PackageIndex.Package real = index.find(alt.name());
-                if (real != null && satisfies(alt, real)) return real;
+        private PackageIndex.Package best(List<Relation> group) {
+            for (Relation alt : group) {
+                PackageIndex.Package real = realMeeting(alt);
+                if (real != null) return real;
                 List<PackageIndex.Package> providers = providersMeeting(alt);
                 if (!providers.isEmpty()) return preferred(providers, this);
             }
-            throw new IllegalStateException("no candidate left for " + Relation.describe(n.alternatives));
+            throw new IllegalStateException("no candidate left for " + Relation.describe(group));
         }
 
         /** Every package that would meet {@code group}, without repeats. */
         private List<PackageIndex.Package> candidates(List<Relation> group) {
             Set<PackageIndex.Package> all = new LinkedHashSet<>();
             for (Relation alt : group) {
-                PackageIndex.Package real = index.find(alt.name());
-                if (real != null && satisfies(alt, real)) all.add(real);
+                PackageIndex.Package real = realMeeting(alt);
+                if (real != null) all.add(real);
                 all.addAll(providersMeeting(alt));
             }
             return List.copyOf(all);
+        }
+
+        /** The package named by {@code alt} if it meets it, else null. */
+        private PackageIndex.Package realMeeting(Relation alt) {
+            PackageIndex.Package real = index.find(alt.name());
+            return real != null && satisfies(alt, real) ? real : null;
         }
 
         private List<PackageIndex.Package> providersMeeting(Relation alt) {
@@ -167,8 +181,8 @@ final class Resolver {
         /** How the root came to need {@code p}: {@code root -> ... -> p}. */
         private String chain(PackageIndex.Package p) {
             List<String> names = new ArrayList<>();
-            Set<String> seen = new HashSet<>();
-            for (String n = p.name(); n != null && seen.add(n); n = neededBy.get(n)) names.addFirst(n);
+            // ends at a root: each package was chosen after the one that needed it
+            for (String n = p.name(); n != null; n = neededBy.get(n)) names.addFirst(n);
             return String.join(" -> ", names);
         }
     }
@@ -187,8 +201,8 @@ final class Resolver {
         PackageIndex.Package real = index.find(alt.name());
         List<String> offers = new ArrayList<>();
         if (real != null) {
-            offers.add(subject + " has " + real.version()
-                    + (archMatches(alt, real) ? "" : " for " + real.architecture() + ", Multi-Arch: " + real.multiArch()));
+            offers.add(subject + " has " + real.version() + (archMatches(alt, real) ? ""
+                    : " for " + real.architecture() + ", Multi-Arch: " + real.multiArch()));
         }
         List<PackageIndex.Provider> providers = index.providers(alt.name());
         if (!providers.isEmpty()) {
@@ -203,13 +217,9 @@ final class Resolver {
         return p.name().equals(r.name()) && archMatches(r, p) && r.acceptsVersion(p.version());
     }
 
-    /**
-     * Whether a Provides meets {@code r}: a versioned dependency only by a versioned Provides of a
-     * matching version (Policy §7.5).
-     */
+    /** Whether a Provides meets {@code r}. */
     private boolean provides(Relation r, PackageIndex.Provider pr) {
-        if (!archMatches(r, pr.pkg())) return false;
-        return !r.versioned() || pr.version() != null && r.acceptsVersion(pr.version());
+        return archMatches(r, pr.pkg()) && r.acceptsProvided(pr.version());
     }
 
     /**
@@ -240,12 +250,11 @@ final class Resolver {
             PackageIndex.Package other = chosen.get(r.name());
             // any architecture qualifier matches here: dpkg applies :any to conflicts whatever Multi-Arch says
             if (other != null && other != p && r.acceptsVersion(other.version())) {
-                clashes.add(p + " " + verb + " " + other + " (" + r + ")");
+                clashes.add(p + " " + verb + " " + other + (r.version() == null ? "" : " (" + r + ")"));
             }
             for (PackageIndex.Provider pr : index.providers(r.name())) {
-                if (pr.pkg() != p && chosen.get(pr.pkg().name()) == pr.pkg()
-                        && (!r.versioned() || pr.version() != null && r.acceptsVersion(pr.version()))) {
-                    clashes.add(p + " " + verb + " " + pr.pkg() + ", which provides " + r.name() + " (" + r + ")");
+                if (pr.pkg() != p && chosen.get(pr.pkg().name()) == pr.pkg() && r.acceptsProvided(pr.version())) {
+                    clashes.add(p + " " + verb + " " + pr.pkg() + ", which provides " + r);
                 }
             }
         }

@@ -26,7 +26,7 @@ class ResolverTest {
     }
 
     private static List<String> resolve(PackageIndex index, String... roots) throws ImageException {
-        return new Resolver(index, "Packages").resolve(List.of(roots)).stream().map(PackageIndex.Package::name).toList();
+        return names(new Resolver(index, "Packages").resolve(List.of(roots)));
     }
 
     private static String failure(PackageIndex index, String... roots) {
@@ -35,7 +35,8 @@ class ResolverTest {
 
     @Test
     void closureFollowsDependsAndPreDependsButNotRecommends() throws ImageException {
-        PackageIndex idx = index("app 1\nDepends: libapp\nPre-Depends: init-system-helpers\nRecommends: docs\nSuggests: extras",
+        PackageIndex idx = index(
+                "app 1\nDepends: libapp\nPre-Depends: init-system-helpers\nRecommends: docs\nSuggests: extras",
                 "libapp 1\nDepends: libc6 (>= 2.38)", "init-system-helpers 1\nDepends: libc6", "libc6 2.41",
                 "docs 1", "extras 1");
         List<String> order = resolve(idx, "app");
@@ -47,8 +48,8 @@ class ResolverTest {
         String[][] cases = {{"<< 2", "1.9"}, {"<= 2", "2"}, {"= 2", "2"}, {">= 2", "2"}, {">> 2", "2.0.1"},
                 {">= 1:0", "1:0-1"}, {"<< 2", "2~rc1"}};
         for (String[] c : cases) {
-            assertEquals(List.of("lib", "app"), resolve(index("app 1\nDepends: lib (" + c[0] + ")", "lib " + c[1]), "app"),
-                    c[0] + " accepts " + c[1]);
+            PackageIndex idx = index("app 1\nDepends: lib (" + c[0] + ")", "lib " + c[1]);
+            assertEquals(List.of("lib", "app"), resolve(idx, "app"), c[0] + " accepts " + c[1]);
         }
         String[][] refused = {{"<< 2", "2"}, {"<= 2", "2.1"}, {"= 2", "2-1"}, {">= 2", "1.9"}, {">> 2", "2"}};
         for (String[] c : refused) {
@@ -82,6 +83,8 @@ class ResolverTest {
         assertEquals(List.of("gawk", "app"), resolve(idx, "app", "gawk"), "a chosen provider");
         assertEquals(List.of("busybox"), resolve(index("busybox 1\nProvides: awk", "gawk 1\nProvides: awk"), "awk"),
                 "a virtual root; equal priorities go by name");
+        assertEquals(List.of("original-awk"), resolve(index("mawk 1\nProvides: awk\nPriority: required",
+                "original-awk 1\nProvides: awk\nEssential: yes"), "awk"), "Essential before priority");
 
         idx = index("app 1\nDepends: libfoo-abi (>= 2)", "libfoo1 1\nProvides: libfoo-abi (= 1)",
                 "libfoo2 2\nProvides: libfoo-abi (= 2)", "libfoo-any 3\nProvides: libfoo-abi");
@@ -106,14 +109,18 @@ class ResolverTest {
 
     @Test
     void anUnmetDependencyNamesTheChain() throws ImageException {
-        PackageIndex idx = index("openssh-server 1\nDepends: openssh-client", "openssh-client 1\nDepends: libfoo (>= 2)",
-                "libfoo 1.0");
+        PackageIndex idx = index("openssh-server 1\nDepends: openssh-client",
+                "openssh-client 1\nDepends: libfoo (>= 2)", "libfoo 1.0");
         assertEquals("openssh-server -> openssh-client needs libfoo (>= 2), which Packages lacks (it has 1.0)",
                 failure(idx, "openssh-server"));
         assertEquals("app needs a | b (>= 2), which Packages lacks (a is missing; b has 1)",
                 failure(index("app 1\nDepends: a | b (>= 2)", "b 1"), "app"));
         assertEquals("app needs nothing, which Packages lacks", failure(index("app 1\nDepends: nothing"), "app"));
         assertEquals("ghost is neither a package nor provided by one in Packages", failure(index("app 1"), "ghost"));
+        assertEquals("malformed relation 'lib (~ 2)' in package app of Packages",
+                failure(index("app 1\nDepends: lib (~ 2)"), "app"), "relations are parsed when first needed");
+        assertEquals("malformed relation 'virt (~ 1)' in package bad of Packages",
+                failure(index("app 1\nDepends: virt", "bad 1\nProvides: virt (~ 1)"), "app"));
     }
 
     @Test
@@ -121,11 +128,12 @@ class ResolverTest {
         PackageIndex idx = index("a 1\nConflicts: b (<< 2)", "b 1", "c 1\nBreaks: d (>= 1)", "d 1",
                 "mta 1\nProvides: mail-transport-agent\nConflicts: mail-transport-agent",
                 "other-mta 1\nProvides: mail-transport-agent\nConflicts: mail-transport-agent");
-        assertEquals("the packages chosen from Packages clash: a 1 conflicts with b 1 (b (<< 2))", failure(idx, "a", "b"));
+        assertEquals("the packages chosen from Packages clash: a 1 conflicts with b 1 (b (<< 2))",
+                failure(idx, "a", "b"));
         assertEquals("the packages chosen from Packages clash: c 1 breaks d 1 (d (>= 1))", failure(idx, "c", "d"));
         assertEquals(List.of("mta"), resolve(idx, "mta"), "conflicting with what it provides itself is fine");
         String m = failure(idx, "mta", "other-mta");
-        assertTrue(m.contains("mta 1 conflicts with other-mta 1, which provides mail-transport-agent"), m);
+        assertTrue(m.contains("mta 1 conflicts with other-mta 1, which provides mail-transport-agent;"), m);
 
         idx = index("a 1\nConflicts: b (<< 1), virt (<< 2)", "b 1\nProvides: virt", "c 1\nProvides: virt (= 3)");
         assertEquals(List.of("a", "b", "c"), resolve(idx, "a", "b", "c"),
@@ -135,7 +143,8 @@ class ResolverTest {
     @Test
     void cyclesKeepPreDependsFirst() throws ImageException {
         PackageIndex idx = index("app 1\nDepends: a", "a 1\nDepends: b", "b 1\nPre-Depends: c", "c 1\nDepends: a");
-        assertEquals(List.of("a", "c", "b", "app"), resolve(idx, "app"), "in the cycle a-b-c, c before b, else by name");
+        assertEquals(List.of("a", "c", "b", "app"), resolve(idx, "app"),
+                "in the cycle a-b-c, c before b, else by name");
 
         String m = failure(index("a 1\nPre-Depends: b", "b 1\nPre-Depends: a"), "a");
         assertEquals("packages a, b pre-depend on each other in a cycle, which dpkg cannot install", m);
@@ -150,6 +159,7 @@ class ResolverTest {
         assertEquals(List.of("none", "vim"), names(idx.withPriority(PackageIndex.Priority.OPTIONAL)));
         assertEquals(List.of("dpkg"), names(idx.essential()));
         assertFalse(idx.find("apt").essential());
+        assertEquals(idx.find("apt"), index("apt 1\nPriority: important").find("apt"), "a Package is a value");
     }
 
     @Test
@@ -161,7 +171,7 @@ class ResolverTest {
                 List.of(new Relation("x", null, Relation.Op.EARLIER_OR_EQUAL, "1"))), groups, "'<' is the old '<='");
         assertEquals(List.of("libc6 (>= 2.38)", "mawk | gawk:any", "x (<= 1)"),
                 groups.stream().map(Relation::describe).toList());
-        assertThrows(IllegalArgumentException.class, () -> Relation.parse("libc6 (~ 2)"));
+        assertThrows(Relation.Malformed.class, () -> Relation.parse("libc6 (~ 2)"));
     }
 
     private static List<String> names(List<PackageIndex.Package> packages) {
