@@ -185,7 +185,7 @@ class ImagesTest {
     @Test
     void unknownImageNamesTheCatalog() {
         ImageException e = assertThrows(ImageException.class, () -> images().obtain("fedora"));
-        assertEquals("no image called 'fedora'; available: debian", e.getMessage());
+        assertEquals("no image called 'fedora'; available: debian, debian-system", e.getMessage());
     }
 
     @Test
