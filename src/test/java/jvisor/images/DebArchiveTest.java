@@ -54,6 +54,35 @@ class DebArchiveTest {
         assertArrayEquals(ko, read(deb).get("usr/lib/modules/6.12.1/kernel/m.ko"));
     }
 
+    /** The uncompressed rewrite a build guest installs: dpkg-deb itself reads it, with the same files and control. */
+    @Test
+    void decompressedDebIsOneDpkgReads() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/dpkg-deb")), "dpkg-deb not installed");
+        Path root = dir.resolve("pkg");
+        Files.createDirectories(root.resolve("DEBIAN"));
+        Files.writeString(root.resolve("DEBIAN/control"), "Package: jvisor-test\nVersion: 1.0-1\nArchitecture: riscv64\n"
+                + "Maintainer: jvisor <jvisor@example.org>\nDescription: test\n");
+        Files.createDirectories(root.resolve("usr/share/jvisor"));
+        Files.writeString(root.resolve("usr/share/jvisor/file"), "contents ".repeat(1000));
+        Path deb = dir.resolve("t.deb"), plain = dir.resolve("plain.deb");
+        dpkgDeb("-Zxz", "--root-owner-group", "--build", root.toString(), deb.toString());
+        DebArchive.decompress(deb, plain);
+
+        assertEquals(dpkgDeb("-f", deb.toString(), "Version"), dpkgDeb("-f", plain.toString(), "Version"));
+        assertEquals(dpkgDeb("-c", deb.toString()), dpkgDeb("-c", plain.toString()));
+        assertArrayEquals(read(deb).get("usr/share/jvisor/file"), read(plain).get("usr/share/jvisor/file"));
+        assertTrue(Files.size(plain) > 9000, "uncompressed: " + Files.size(plain));
+    }
+
+    private static String dpkgDeb(String... args) throws IOException, InterruptedException {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("dpkg-deb"));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out;
+    }
+
     @Test
     void zstdIsRefusedClearly() throws IOException {
         Path deb = Files.write(dir.resolve("z.deb"), TestDebs.deb(Map.of("a", new byte[1]), "data.tar.zst"));
