@@ -15,9 +15,10 @@ import picocli.CommandLine.Option;
  * guest reboot; {@link #close} releases them at the end of the run.
  */
 final class DeviceOptions implements AutoCloseable {
-    @Option(names = "--disk", paramLabel = "FILE[,format=raw|qcow2][,readonly=on][,snapshot=on]",
+    @Option(names = "--disk", paramLabel = "FILE[,format=raw|qcow2][,readonly=on][,snapshot=on][,cache=unsafe]",
             description = {"A virtio disk (vda, vdb, ... in order); repeatable. The format is probed unless given;",
-                    "snapshot=on keeps the guest's writes in a temporary overlay, dropped at exit."})
+                    "snapshot=on keeps the guest's writes in a temporary overlay, dropped at exit;",
+                    "cache=unsafe ignores the guest's flushes (faster; a host crash may lose or corrupt the disk)."})
     List<String> disks = new ArrayList<>();
 
     @Option(names = "--net", paramLabel = "user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT]...",

@@ -195,6 +195,7 @@ final class RunCommand implements Callable<Integer> {
         devices.disks.addFirst(disk + ",format=qcow2");
         if (devices.nets.isEmpty()) devices.nets.add("user");
         List<Path> keys = sshKeys.isEmpty() ? SystemDisk.defaultKeys() : sshKeys;
+        if (keys.isEmpty()) System.err.println("jvisor: no ~/.ssh/id_*.pub: ssh to the guest needs --ssh-key FILE (root logs in on the console)");
         devices.shares.add(SystemDisk.seed(disk, keys) + ",tag=" + SystemDisk.SEED_TAG + ",readonly=on");
         append = (append + " " + SystemDisk.SEED_PARAMETER).strip();
     }

@@ -33,7 +33,9 @@ public record ImageSpec(String name, String title, String summary, String suite,
                     "9pnet_virtio", "9p", "ext4",
                     // ext4 and jbd2 want crc32c through a soft dependency on an alias
                     // ("crypto-crc32c"), which only a full depmod resolves: name its provider
-                    "crc32c_generic"),
+                    "crc32c_generic",
+                    // KVM, for a guest that runs VMs itself on jvisor's hypervisor extension: 'modprobe kvm'
+                    "kvm"),
             null);
 
     /** The same kernel booting a real Debian system from a persistent disk: systemd, apt, ssh. */

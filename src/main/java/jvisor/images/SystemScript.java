@@ -65,6 +65,8 @@ final class SystemScript {
                 printf 'Package: dpkg\\nVersion: %s\\nMaintainer: unknown\\nStatus: install ok installed\\n\\n' \\
                   "$(cat $D/DPKG_VERSION)" > $T/var/lib/dpkg/status
                 ln -sf /usr/share/zoneinfo/UTC $T/etc/localtime
+                # no fsync per file: a build that fails is thrown away whole
+                echo force-unsafe-io > $T/etc/dpkg/dpkg.cfg.d/jvisor-build
                 # absolute paths: busybox would run its own applets of the same names (env, dpkg)
                 in_target() { chroot $T /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \\
                   DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true "$@" </dev/null; }
@@ -109,7 +111,7 @@ final class SystemScript {
                 say configure
                 rm -f $T/usr/sbin/start-stop-daemon
                 in_target /usr/bin/dpkg-divert --local --quiet --rename --remove /usr/sbin/start-stop-daemon
-                rm -f $T/usr/sbin/policy-rc.d
+                rm -f $T/usr/sbin/policy-rc.d $T/etc/dpkg/dpkg.cfg.d/jvisor-build
                 CONFIGURE
                 umount $T/debs $T/dev/pts $T/dev $T/sys $T/proc
                 umount $T
@@ -161,7 +163,9 @@ final class SystemScript {
 
                 [Service]
                 Type=oneshot
-                ExecStart=/usr/bin/ssh-keygen -A
+                # ed25519 and ECDSA: an RSA key takes a minute to make in an emulated machine
+                ExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key
+                ExecStart=/usr/bin/ssh-keygen -q -t ecdsa -N "" -f /etc/ssh/ssh_host_ecdsa_key
 
                 [Install]
                 WantedBy=multi-user.target
@@ -222,9 +226,14 @@ final class SystemScript {
                 Components: main
                 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
                 EOF
+                # an emulated machine is slower than systemd's defaults expect (90 s for a device or a start)
+                mkdir -p $T/etc/systemd/system.conf.d
+                printf '[Manager]\\nDefaultDeviceTimeoutSec=10min\\nDefaultTimeoutStartSec=10min\\n' > $T/etc/systemd/system.conf.d/jvisor.conf
                 : > $T/etc/machine-id
                 rm -f $T/var/lib/dbus/machine-id
                 rm -rf $T/var/log/apt/* $T/var/cache/apt/*.bin $T/var/lib/dpkg/*-old
+                # the caches the first boot would rebuild (ldconfig, hwdb, journal catalog) are current
+                touch $T/etc/.updated $T/var/.updated
                 """.replace("MIRROR", mirror).replace("SUITE", suite);
     }
 }

@@ -12,7 +12,7 @@ import jvisor.images.BuildGuest;
 public final class ImageBuildGuest implements BuildGuest {
     @Override
     public int run(Spec spec, OutputStream console, Duration quietLimit) throws IOException {
-        List<DeviceSpec> specs = List.of(DeviceSpec.disk(spec.disk() + ",format=qcow2"),
+        List<DeviceSpec> specs = List.of(DeviceSpec.disk(spec.disk() + ",format=qcow2,cache=unsafe"),
                 DeviceSpec.share(spec.share() + ",tag=" + spec.shareTag() + ",readonly=on"));
         Boot boot = new BootSpec(null, spec.kernel(), spec.initrd(), spec.cmdline(), "builtin").resolve(name -> null);
         long[] lastOutput = {System.nanoTime()};

@@ -109,5 +109,15 @@ class RunErrorsTest {
         rejected(run("--kernel", k.toString(), "--bios", "nope"), "--bios", "nope");
         rejected(run("--kernel", k.toString(), "--disk", dir.resolve("none.raw").toString()), "none.raw");
         rejected(run("--kernel", dir.resolve("missing").toString()), "missing", "no such readable file");
+        Path disk = Files.write(dir.resolve("d.raw"), new byte[4096]);
+        rejected(run("--kernel", k.toString(), "--disk", disk + ",cache=fast"), "--disk cache", "unsafe", "fast");
+    }
+
+    /** The options of a system image's disk mean nothing for a kernel or the busybox image. */
+    @Test
+    void systemDiskOptionsWithoutASystemImage() throws IOException {
+        Path k = image("Image", 8L << 20, 4096);
+        rejected(run("--kernel", k.toString(), "--fresh"), "--fresh", "system image", "debian-system");
+        rejected(run("--kernel", k.toString(), "--disk-size", "9G"), "--disk-size", "debian-system");
     }
 }

@@ -75,6 +75,20 @@ class SystemBuildTest {
         }
     }
 
+    /** The build script is valid shell (checked by the host's sh -n; busybox ash reads the same POSIX syntax). */
+    @Test
+    void theBuildScriptParses() throws Exception {
+        java.nio.file.Path script = java.nio.file.Files.createTempFile("build", ".sh");
+        try {
+            java.nio.file.Files.writeString(script, SystemScript.build("http://deb.debian.org/debian", "trixie"));
+            Process p = new ProcessBuilder("sh", "-n", script.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertEquals(0, p.waitFor(), out);
+        } finally {
+            java.nio.file.Files.delete(script);
+        }
+    }
+
     @Test
     void theKeyFollowsEveryVersionAndTheRecipe() throws ImageException {
         SystemBuild.Plan plan = plan();
