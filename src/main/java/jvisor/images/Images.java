@@ -203,7 +203,7 @@ public final class Images {
         for (int i = 0; i < debs.size(); i++) byPackage.put(plan.all().get(i), debs.get(i));
         Path staging = cache.staging(TestGuestBuild.NAME);
         try {
-            long total = debs.stream().mapToLong(d -> d.toFile().length()).sum();
+            long total = plan.all().stream().mapToLong(PackageIndex.Package::size).sum();
             try (Progress bar = new Progress(progress, "building the test guest", total)) {
                 new TestGuestBuild(bar).build(plan, byPackage, staging, mirror);
             }

@@ -85,7 +85,7 @@ final class TestGuestBuild {
             if (entry.isFile() && path.equals(UBOOT_FILE)) Files.copy(in, dir.resolve(UBOOT));
         });
         PackageFiles files = new PackageFiles();
-        for (PackageIndex.Package p : plan.all().subList(3, plan.all().size())) {
+        for (PackageIndex.Package p : plan.programs()) {
             files.add(debs.get(p), path -> WANTED.matcher(path).matches(), progress);
         }
         if (!Files.exists(dir.resolve(UBOOT))) {

@@ -32,10 +32,16 @@ record TestGuestPlan(PackageIndex.Package kernel, PackageIndex.Package busybox, 
                 resolver.resolve(List.of(E2FSPROGS)), List.copyOf(qemu));
     }
 
-    /** Every package once: kernel, busybox, U-Boot, then the closures (which share libc and more). */
+    /** Every package once: kernel, busybox, U-Boot, then {@link #programs}. */
     List<PackageIndex.Package> all() {
         Set<PackageIndex.Package> all = new LinkedHashSet<>(List.of(kernel, busybox, uboot));
-        all.addAll(e2fsprogs);
+        all.addAll(programs());
+        return List.copyOf(all);
+    }
+
+    /** The packages of e2fsprogs' and QEMU's closures, once each (they share libc and more). */
+    List<PackageIndex.Package> programs() {
+        Set<PackageIndex.Package> all = new LinkedHashSet<>(e2fsprogs);
         all.addAll(qemu);
         return List.copyOf(all);
     }
