@@ -53,16 +53,22 @@ public final class LinuxGuest implements AutoCloseable {
 
     /** The directory holding vmlinux, initrd.gz, u-boot.bin and qemu/. */
     public static Path dir() {
-        String d = System.getProperty("jvisor.testguest", System.getenv("JVISOR_TESTGUEST"));
+        String d = givenDir();
         return d != null ? Path.of(d) : Cached.DIR;
+    }
+
+    /** The directory named by -Djvisor.testguest or $JVISOR_TESTGUEST, or null: then the cache's (never touched otherwise). */
+    private static String givenDir() {
+        return System.getProperty("jvisor.testguest", System.getenv("JVISOR_TESTGUEST"));
     }
 
     /** Skips the calling test unless there is a test guest. */
     public static void assumeAvailable() {
         Path dir = dir();
+        String why = givenDir() == null && Cached.PROBLEM != null ? ": " + Cached.PROBLEM
+                : " (jvisor images pull testguest builds one)";
         assumeTrue(Files.isRegularFile(dir.resolve("vmlinux")) && Files.isRegularFile(dir.resolve("initrd.gz")),
-                "no Linux test guest in " + dir + (dir.equals(Cached.DIR) && Cached.PROBLEM != null ? ": " + Cached.PROBLEM
-                        : " (jvisor images pull testguest builds one)"));
+                "no Linux test guest in " + dir + why);
     }
 
     /** The image cache's test guest, obtained once per JVM; the cache's lock keeps concurrent JVMs from building it twice. */
