@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -199,7 +200,7 @@ public final class Images {
                 + " packages) in " + cache.root());
         long start = System.nanoTime();
         List<Path> debs = fetchAll(plan.all(), quiet);
-        Map<PackageIndex.Package, Path> byPackage = new java.util.HashMap<>();
+        Map<PackageIndex.Package, Path> byPackage = new HashMap<>();
         for (int i = 0; i < debs.size(); i++) byPackage.put(plan.all().get(i), debs.get(i));
         Path staging = cache.staging(TestGuestBuild.NAME);
         try {
