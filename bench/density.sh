@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Density of the host daemon: N idle one-hart 128 MiB test guests (Debian's kernel, the busybox
-# initramfs of tools/testguest/build.sh) in one `jvisor serve`, beside N idle QEMU processes
+# initramfs of the test guest, jvisor images pull testguest) in one `jvisor serve`, beside N idle QEMU processes
 # running the same guest. Measures the time to start them all (until every shell is ready), the
 # daemon's CPU while all are idle, and host memory per VM (the daemon's RSS growth / N, and the
 # guests' touched memory); for QEMU, CPU and RSS of its processes. Writes the "density" section of

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idle CPU of the host daemon, per thread: N one-hart 128 MiB test guests (Debian's kernel, the
-# busybox initramfs of tools/testguest/build.sh) started in one `jvisor serve`; once every shell is
+# busybox initramfs of the test guest, jvisor images pull testguest) started in one `jvisor serve`; once every shell is
 # ready and SETTLE seconds have passed, the daemon's user+system CPU time (utime+stime of
 # /proc/PID/stat and of each /proc/PID/task/TID/stat) is read twice, IDLE seconds apart. Prints the
 # share of one core used, and the threads that used it (hart threads are jvisor-vm-NAME, the JVM's

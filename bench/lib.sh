@@ -128,8 +128,10 @@ drive_console() {
 step_wall() { awk -v s="console.py: $2: wall " 'index($0, s) == 1 {x = substr($0, length(s) + 1); sub(/ .*/, "", x); print x}' "$1" | tail -1; }
 exit_info() { sed -n 's/^console.py: exit: status \(-*[0-9]*\), wall \([0-9.]*\) s, CPU \([0-9.]*\) s, max RSS \([0-9]*\) KiB$/\1 \2 \3 \4/p' "$1"; }
 
-# Sets G to the Linux test guest's directory (tools/testguest/build.sh), or exits saying how to make it.
+# Sets G to the Linux test guest's directory: $JVISOR_TESTGUEST, else the image cache's, built on
+# first use (jvisor images pull testguest); exits if there is none.
 test_guest() {
-  G="${JVISOR_TESTGUEST:-$HOME/.cache/jvisor/testguest}"
-  [ -f "$G/vmlinux" ] && [ -f "$G/initrd.gz" ] || { echo "no test guest in $G: run tools/testguest/build.sh" >&2; exit 2; }
+  G="${JVISOR_TESTGUEST:-}"
+  [ -n "$G" ] || G="$("$ROOT/jvisor" images pull testguest | sed -n 's/^testguest: .* in //p')"
+  [ -f "$G/vmlinux" ] && [ -f "$G/initrd.gz" ] || { echo "no test guest in '$G' (jvisor images pull testguest)" >&2; exit 2; }
 }

@@ -36,48 +36,63 @@ final class ImageBuilder {
         long total = 0;
         for (Path d : debs) total += Files.size(d);
         KernelModules modules = new KernelModules();
-        String[] release = {null};
-        byte[][] busybox = {null};
         try (Progress bar = new Progress(progress, "building " + spec.name() + " image", total)) {
-            DebArchive.read(debs.get(0), bar, (path, entry, in) -> {
-                Matcher k = KERNEL.matcher(path);
-                Matcher m = MODULE_FILE.matcher(path);
-                if (k.matches() && entry.isFile()) {
-                    release[0] = k.group(1);
-                    Files.copy(in, dir.resolve(CachedImage.KERNEL), StandardCopyOption.REPLACE_EXISTING);
-                } else if (m.matches() && entry.isFile()) {
-                    modules.add(m.group(2), in);
-                }
-            });
-            DebArchive.read(debs.get(1), bar, (path, entry, in) -> {
-                if (entry.isFile() && (path.equals("usr/bin/busybox") || path.equals("bin/busybox"))) {
-                    busybox[0] = in.readAllBytes();
-                }
-            });
+            String release = readKernel(debs.get(0), bar, dir.resolve(CachedImage.KERNEL), modules);
+            byte[] busybox = readBusybox(debs.get(1), bar);
             DebArchive.read(debs.get(2), bar, (path, entry, in) -> {
                 if (entry.isFile() && path.equals(spec.firmwarePath())) {
                     Files.copy(in, dir.resolve(CachedImage.FIRMWARE), StandardCopyOption.REPLACE_EXISTING);
                 }
             });
-            require(release[0] != null, debs.get(0), "has no boot/vmlinux-* kernel");
-            require(!modules.isEmpty(), debs.get(0), "has no kernel modules under lib/modules/");
-            require(busybox[0] != null, debs.get(1), "has no busybox binary");
             require(Files.exists(dir.resolve(CachedImage.FIRMWARE)), debs.get(2), "has no " + spec.firmwarePath());
 
             KernelModules.Selection chosen = modules.select(spec.modules());
             if (!chosen.missing().isEmpty()) {
-                log.println("jvisor: kernel " + release[0] + " has no module " + String.join(", ", chosen.missing())
+                log.println("jvisor: kernel " + release + " has no module " + String.join(", ", chosen.missing())
                         + "; the image goes without");
             }
             String banner = spec.title() + " on jvisor: linux " + pkgs.kernel().version() + ", busybox "
                     + pkgs.busybox().version().replaceFirst("^\\d+:", "");
-            Initramfs.Contents contents = new Initramfs.Contents(busybox[0], BusyboxApplets.of(busybox[0]), release[0],
+            Initramfs.Contents contents = new Initramfs.Contents(busybox, BusyboxApplets.of(busybox), release,
                     chosen, banner);
             try (OutputStream out = Files.newOutputStream(dir.resolve(CachedImage.INITRD))) {
                 Initramfs.write(contents, out, Instant.now().getEpochSecond());
             }
-            writeProperties(spec, pkgs, release[0], chosen, dir, mirror);
+            writeProperties(spec, pkgs, release, chosen, dir, mirror);
         }
+    }
+
+    /**
+     * Copies the kernel of the kernel package {@code deb} to {@code kernel}, offers its modules to
+     * {@code modules}, and returns its release ("6.12.9+deb13-riscv64").
+     */
+    static String readKernel(Path deb, Progress bar, Path kernel, KernelModules modules) throws IOException {
+        String[] release = {null};
+        DebArchive.read(deb, bar, (path, entry, in) -> {
+            Matcher k = KERNEL.matcher(path);
+            Matcher m = MODULE_FILE.matcher(path);
+            if (k.matches() && entry.isFile()) {
+                release[0] = k.group(1);
+                Files.copy(in, kernel, StandardCopyOption.REPLACE_EXISTING);
+            } else if (m.matches() && entry.isFile()) {
+                modules.add(m.group(2), in);
+            }
+        });
+        require(release[0] != null, deb, "has no boot/vmlinux-* kernel");
+        require(!modules.isEmpty(), deb, "has no kernel modules under lib/modules/");
+        return release[0];
+    }
+
+    /** The busybox binary of the busybox package {@code deb}. */
+    static byte[] readBusybox(Path deb, Progress bar) throws IOException {
+        byte[][] busybox = {null};
+        DebArchive.read(deb, bar, (path, entry, in) -> {
+            if (entry.isFile() && (path.equals("usr/bin/busybox") || path.equals("bin/busybox"))) {
+                busybox[0] = in.readAllBytes();
+            }
+        });
+        require(busybox[0] != null, deb, "has no busybox binary");
+        return busybox[0];
     }
 
     /**

@@ -2,6 +2,7 @@ package jvisor.images;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -134,6 +135,16 @@ public final class ImageCache {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /**
+     * The key of an image made of many packages: the kernel's version (readable), then every
+     * package version and the recipe, hashed ("6.12.117-1_17c023cab072").
+     */
+    static String key(PackageIndex.Package kernel, List<PackageIndex.Package> packages, String recipe) {
+        StringBuilder all = new StringBuilder(recipe);
+        for (PackageIndex.Package p : packages) all.append('\n').append(p.name()).append('=').append(p.version());
+        return key(kernel.version(), Downloader.sha256(all.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12));
     }
 
     /** A cache key from versions: file-name safe, readable ("6.12.117-1_1%3a1.37.0-6+b9_1.6-1"). */

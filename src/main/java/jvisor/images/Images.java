@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,20 +66,24 @@ public final class Images {
         return this;
     }
 
-    /** The current image called {@code name}, built if need be; a cached one if the mirror is unreachable. */
+    /**
+     * The current image called {@code name}, built if need be; a cached one if the mirror is
+     * unreachable. Besides the catalog's names, {@value TestGuestBuild#NAME} is the guest of
+     * jvisor's whole-system tests ({@link TestGuestBuild}).
+     */
     public CachedImage obtain(String name) throws IOException {
-        ImageSpec spec = ImageSpec.named(name);
-        if (spec.rootfs() != null) {
+        boolean testGuest = name.equals(TestGuestBuild.NAME);
+        if (!testGuest && ImageSpec.named(name).rootfs() != null) {
             // building a system takes many minutes: a cached one serves until 'jvisor images pull'
-            Optional<CachedImage> cached = cache.newest(spec.name());
+            Optional<CachedImage> cached = cache.newest(name);
             if (cached.isPresent()) return cached.get();
         }
         try {
-            return pull(spec);
+            return pull(name);
         } catch (ImageException.Unreachable e) {
-            Optional<CachedImage> cached = cache.newest(spec.name());
+            Optional<CachedImage> cached = cache.newest(name);
             if (cached.isEmpty()) throw e;
-            log.println("jvisor: " + e.getMessage().replaceFirst(";.*", "") + "; using the cached " + spec.name()
+            log.println("jvisor: " + e.getMessage().replaceFirst(";.*", "") + "; using the cached " + name
                     + " image (" + cached.get().versions() + ")");
             return cached.get();
         }
@@ -86,11 +91,16 @@ public final class Images {
 
     /** Brings the cache up to date with the mirror for {@code name}, without an offline fallback. */
     public CachedImage pull(String name) throws IOException {
-        return pull(ImageSpec.named(name));
+        if (name.equals(TestGuestBuild.NAME)) return locked(this::pullTestGuest);
+        ImageSpec spec = ImageSpec.named(name);
+        return locked(() -> pullLocked(spec));
     }
 
+    @FunctionalInterface
+    private interface Pull { CachedImage run() throws IOException; }
+
     /** One jvisor at a time updates the cache: two would write the same downloads. */
-    private CachedImage pull(ImageSpec spec) throws IOException {
+    private CachedImage locked(Pull pull) throws IOException {
         Files.createDirectories(cache.root());
         try (FileChannel lock = FileChannel.open(cache.root().resolve(".lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE)) {
@@ -100,7 +110,7 @@ public final class Images {
                 held = lock.lock();
             }
             try {
-                return pullLocked(spec);
+                return pull.run();
             } finally {
                 held.release();
             }
@@ -128,11 +138,7 @@ public final class Images {
             new ImageBuilder(log, progress).build(spec, pkgs, debs, staging, mirror);
             CachedImage image = cache.commit(spec.name(), key, staging);
             for (Path d : debs) Files.deleteIfExists(d); // the image holds what we need from them
-            for (CachedImage old : cache.list()) { // superseded: a cache keeps the current image only
-                if (old.name().equals(spec.name()) && !old.key().equals(key)) {
-                    cache.remove(old.name() + "/" + old.key());
-                }
-            }
+            removeSuperseded(image);
             return image;
         } finally {
             ImageCache.deleteTree(staging);
@@ -155,17 +161,7 @@ public final class Images {
         if (buildGuest == null) throw new ImageException("the " + spec.name() + " image is built in a virtual machine, "
                 + "which this command cannot run; build it with 'jvisor images pull " + spec.name() + "'");
 
-        List<PackageIndex.Package> downloads = plan.downloads();
-        List<Path> debs = new ArrayList<>();
-        long total = downloads.stream().mapToLong(PackageIndex.Package::size).sum();
-        try (Progress bar = new Progress(progress, "downloading " + downloads.size() + " packages", total)) {
-            for (PackageIndex.Package p : downloads) {
-                Path deb = cache.downloads().resolve(SystemBuild.fileName(p));
-                quiet.fetch(URI.create(mirror + "/" + p.filename()), deb, p.sha256(), p.size(), p.name());
-                debs.add(deb);
-                bar.advance(p.size());
-            }
-        }
+        List<Path> debs = fetchAll(plan.downloads(), quiet);
         Path staging = cache.staging(spec.name());
         Path buildLog = cache.root().resolve(spec.name() + "-build.log");
         try {
@@ -178,6 +174,79 @@ public final class Images {
             return image;
         } finally {
             ImageCache.deleteTree(staging);
+        }
+    }
+
+    /**
+     * The test guest: its packages as the index now names them (the choice remembered under the
+     * index's SHA256), the cached guest built from exactly those, or a new build.
+     */
+    private CachedImage pullTestGuest() throws IOException {
+        checkMirror();
+        Downloader quiet = new Downloader(mirror, null);
+        VerifiedIndex index = verifiedIndex(ImageSpec.DEBIAN, quiet);
+        Path remembered = cache.downloads().resolve(TestGuestBuild.NAME + "-" + index.sha256() + ".plan");
+        TestGuestPlan plan = TestGuestPlan.load(remembered);
+        if (plan == null) {
+            plan = TestGuestPlan.choose(index.fetch(), index.name());
+            forget(TestGuestBuild.NAME + "-*.plan");
+            plan.save(remembered);
+        }
+        String key = plan.key(TestGuestBuild.recipe());
+        Optional<CachedImage> cached = cache.find(TestGuestBuild.NAME, key);
+        if (cached.isPresent()) return cached.get();
+
+        log.println("jvisor: building the test guest (linux " + plan.kernel().version() + ", " + plan.all().size()
+                + " packages) in " + cache.root());
+        long start = System.nanoTime();
+        List<Path> debs = fetchAll(plan.all(), quiet);
+        Map<PackageIndex.Package, Path> byPackage = new HashMap<>();
+        for (int i = 0; i < debs.size(); i++) byPackage.put(plan.all().get(i), debs.get(i));
+        Path staging = cache.staging(TestGuestBuild.NAME);
+        try {
+            long total = plan.all().stream().mapToLong(PackageIndex.Package::size).sum();
+            try (Progress bar = new Progress(progress, "building the test guest", total)) {
+                new TestGuestBuild(bar).build(plan, byPackage, staging, mirror);
+            }
+            CachedImage image = cache.commit(TestGuestBuild.NAME, key, staging);
+            for (Path d : debs) Files.deleteIfExists(d);
+            removeSuperseded(image);
+            log.printf("jvisor: built the test guest in %d s: %s%n", (System.nanoTime() - start) / 1_000_000_000L,
+                    image.dir());
+            return image;
+        } finally {
+            ImageCache.deleteTree(staging);
+        }
+    }
+
+    /** Downloads and verifies {@code packages} into the cache's downloads, under one progress bar. */
+    private List<Path> fetchAll(List<PackageIndex.Package> packages, Downloader quiet) throws IOException {
+        List<Path> debs = new ArrayList<>();
+        long total = packages.stream().mapToLong(PackageIndex.Package::size).sum();
+        try (Progress bar = new Progress(progress, "downloading " + packages.size() + " packages", total)) {
+            for (PackageIndex.Package p : packages) {
+                Path deb = cache.downloads().resolve(SystemBuild.fileName(p));
+                quiet.fetch(URI.create(mirror + "/" + p.filename()), deb, p.sha256(), p.size(), p.name());
+                debs.add(deb);
+                bar.advance(p.size());
+            }
+        }
+        return debs;
+    }
+
+    /** A cache keeps the current build of an initramfs image only. */
+    private void removeSuperseded(CachedImage current) throws IOException {
+        for (CachedImage old : cache.list()) {
+            if (old.name().equals(current.name()) && !old.key().equals(current.key())) {
+                cache.remove(old.name() + "/" + old.key());
+            }
+        }
+    }
+
+    /** Deletes remembered choices matching {@code glob}: they were made from an index that is gone. */
+    private void forget(String glob) throws IOException {
+        try (DirectoryStream<Path> old = Files.newDirectoryStream(cache.downloads(), glob)) {
+            for (Path f : old) Files.delete(f);
         }
     }
 
@@ -200,9 +269,7 @@ public final class Images {
         if (known != null) return known;
 
         ChosenPackages found = choose(spec, index.fetch(), index.name());
-        try (DirectoryStream<Path> old = Files.newDirectoryStream(cache.downloads(), spec.name() + "-*.properties")) {
-            for (Path f : old) Files.delete(f); // chosen from an index that is gone
-        }
+        forget(spec.name() + "-*.properties");
         found.save(remembered);
         return found;
     }

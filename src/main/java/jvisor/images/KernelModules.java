@@ -52,6 +52,24 @@ final class KernelModules {
 
     boolean isEmpty() { return paths.isEmpty(); }
 
+    private static final byte[] SIGNATURE_MAGIC = "~Module signature appended~\n".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * {@code ko} without its appended signature, if it has one: the signature, then a 12-byte
+     * {@code struct module_signature} whose last field is the signature's big-endian length,
+     * then the magic string (Linux scripts/sign-file.c). A kernel that does not enforce
+     * signatures loads the module unsigned, without spending seconds checking it.
+     */
+    static byte[] withoutSignature(byte[] ko) {
+        int magic = ko.length - SIGNATURE_MAGIC.length;
+        if (magic < 12 || !java.util.Arrays.equals(ko, magic, ko.length, SIGNATURE_MAGIC, 0, SIGNATURE_MAGIC.length)) {
+            return ko;
+        }
+        int sigLen = java.nio.ByteBuffer.wrap(ko, magic - 4, 4).getInt();
+        int end = magic - 12 - sigLen;
+        return sigLen < 0 || end < 0 ? ko : java.util.Arrays.copyOf(ko, end);
+    }
+
     private static String nameOf(String path) {
         String file = path.substring(path.lastIndexOf('/') + 1);
         return normalize(file.substring(0, file.indexOf(".ko")));

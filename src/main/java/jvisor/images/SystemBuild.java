@@ -50,11 +50,7 @@ final class SystemBuild {
         List<PackageIndex.Package> downloads() { return Stream.concat(boot.all().stream(), system().stream()).toList(); }
 
         /** The cache key: every package version and the recipe, hashed. */
-        String key(String recipe) {
-            StringBuilder all = new StringBuilder(recipe);
-            for (PackageIndex.Package p : downloads()) all.append('\n').append(p.name()).append('=').append(p.version());
-            return boot.kernel().version() + "_" + Downloader.sha256(all.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
-        }
+        String key(String recipe) { return ImageCache.key(boot.kernel(), downloads(), recipe); }
     }
 
     private final ImageSpec spec;

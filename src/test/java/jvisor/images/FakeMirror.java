@@ -109,7 +109,7 @@ final class FakeMirror implements AutoCloseable {
         kernel.put(mods + "kernel/drivers/char/hw_random/virtio-rng.ko", TestDebs.module("name=virtio_rng", "depends="));
         String[][] more = {{"drivers/block/virtio_blk", ""}, {"drivers/net/virtio_net", "net_failover"},
             {"drivers/net/net_failover", "failover"}, {"net/core/failover", ""}, {"net/9p/9pnet_virtio", "9pnet"},
-            {"net/9p/9pnet", "netfs"}, {"fs/netfs/netfs", ""}, {"fs/9p/9p", "9pnet,netfs"}, {"crypto/crc32c_generic", ""}};
+            {"net/9p/9pnet", "netfs"}, {"fs/netfs/netfs", ""}, {"fs/9p/9p", "9pnet,netfs"}, {"crypto/crc32c_generic", ""}, {"arch/riscv/kvm/kvm", ""}};
         for (String[] m : more) {
             String name = m[0].substring(m[0].lastIndexOf('/') + 1);
             kernel.put(mods + "kernel/" + m[0] + ".ko.xz", TestDebs.xz(TestDebs.module("name=" + name, "depends=" + m[1])));
@@ -125,14 +125,52 @@ final class FakeMirror implements AutoCloseable {
         return this;
     }
 
+    static final String LOADER = "ld-linux-riscv64-lp64d.so.1";
+
+    /**
+     * Adds what the test guest needs beside the kernel and busybox: U-Boot, e2fsprogs and QEMU
+     * with the libraries their programs load (libext2fs through a SONAME link, libc, the loader
+     * behind merged /usr's link), and qemu-system-data, which the guest leaves out.
+     */
+    FakeMirror withTestGuestPackages(TestKeys keys) throws IOException {
+        String multiarch = "usr/lib/riscv64-linux-gnu/";
+        addPackage("u-boot-qemu", "2025.01-3", "", TestDebs.deb(Map.of("usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin",
+                "U-Boot".getBytes(StandardCharsets.US_ASCII))));
+        addPackage("libc6", "2.41-12", "", TestDebs.deb(Map.of(multiarch + "libc.so.6", TestDebs.dynamicElf(null),
+                multiarch + LOADER, TestDebs.dynamicElf(null)), Map.of("usr/lib/" + LOADER, "riscv64-linux-gnu/" + LOADER)));
+        addPackage("libext2fs2t64", "1.47.2-3", "libc6", TestDebs.deb(Map.of(multiarch + "libext2fs.so.2.4",
+                TestDebs.dynamicElf(null, "libc.so.6")), Map.of(multiarch + "libext2fs.so.2", "libext2fs.so.2.4")));
+        addPackage("e2fsprogs", "1.47.2-3", "libext2fs2t64, libc6", TestDebs.deb(Map.of(
+                "usr/sbin/mke2fs", TestDebs.dynamicElf("/lib/" + LOADER, "libext2fs.so.2", "libc.so.6"),
+                "usr/sbin/e2fsck", TestDebs.dynamicElf("/lib/" + LOADER, "libext2fs.so.2"),
+                "etc/mke2fs.conf", "[defaults]\n".getBytes(StandardCharsets.US_ASCII))));
+        addPackage("libslirp0", "4.8.0-1", "libc6", TestDebs.deb(Map.of(multiarch + "libslirp.so.0",
+                TestDebs.dynamicElf(null, "libc.so.6"))));
+        addPackage("qemu-system-data", "1:10.0.6", "", TestDebs.deb(Map.of("usr/share/qemu/keymaps/en-us", new byte[1])));
+        addPackage("qemu-system-riscv", "1:10.0.6", "libslirp0, libc6, qemu-system-data", TestDebs.deb(Map.of(
+                "usr/bin/qemu-system-riscv64", TestDebs.dynamicElf("/lib/" + LOADER, "libslirp.so.0", "libc.so.6"))));
+        publish(keys, "linux-image-riscv64", "6.12.9-1", KERNEL + " (= 6.12.9-1)");
+        return this;
+    }
+
+    /** Puts {@code deb} in the place of the package called {@code name} and publishes the archive again. */
+    void replace(TestKeys keys, String name, String version, String depends, byte[] deb) throws IOException {
+        addPackage(name, version, depends, deb);
+        publish(keys, "linux-image-riscv64", "6.12.9-1", KERNEL + " (= 6.12.9-1)");
+    }
+
     private final Map<String, String> stanzas = new LinkedHashMap<>();
 
     private void addPackage(String name, String version, byte[] deb) {
+        addPackage(name, version, "", deb);
+    }
+
+    private void addPackage(String name, String version, String depends, byte[] deb) {
         String file = name + "_" + version.replaceFirst("^[0-9]+:", "") + "_riscv64.deb"; // no epoch, as in Debian
         String path = "pool/main/" + name.charAt(0) + "/" + name + "/" + file;
         put(path, deb);
         pool.put(name, path);
-        stanzas.put(name, stanza(name, version, "", path, deb));
+        stanzas.put(name, stanza(name, version, depends, path, deb));
     }
 
     private static String stanza(String name, String version, String depends, String path, byte[] deb) {

@@ -97,8 +97,8 @@ class KvmGuestTest {
     }
 
     /**
-     * The issue's nested boot: inside the guest, Debian's QEMU ({@code tools/testguest/build.sh}
-     * packs qemu-system-riscv64 and its libraries) boots the same kernel and initramfs with
+     * The issue's nested boot: inside the guest, Debian's QEMU (the test guest's
+     * {@code qemu/}: qemu-system-riscv64 and its libraries) boots the same kernel and initramfs with
      * {@code -accel kvm}, to the nested busybox shell, which answers a command and powers off. On
      * two harts the nested kernel has two vcpus: KVM starts the second (SBI HSM), and its IPIs and
      * remote fences reach the other hart through jvisor's SBI.
@@ -108,7 +108,7 @@ class KvmGuestTest {
     void debianBootsAsANestedKvmGuestUnderQemu(int cpus) throws Exception {
         Path dir = LinuxGuest.dir();
         assumeTrue(Files.isExecutable(dir.resolve("qemu/qemu-system-riscv64")),
-                "no QEMU beside the test guest (run tools/testguest/build.sh)");
+                "no QEMU beside the test guest (jvisor images pull testguest builds one)");
         try (LinuxGuest g = LinuxGuest.boot(768L << 20, cpus, List.of("9p", "9pnet_virtio", "kvm"),
                 List.of(new Virtio9p(new P9Server(dir, true), "guest")), null, Duration.ofMinutes(10))) {
             g.ok("mount -t 9p -o trans=virtio,version=9p2000.L guest /mnt");

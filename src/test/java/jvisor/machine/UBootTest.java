@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Debian's S-mode U-Boot (u-boot-qemu's qemu-riscv64_smode/u-boot.bin, which tools/testguest/build.sh
- * puts beside the test guest), given as a raw --kernel behind the built-in SBI as QEMU's -kernel
+ * Debian's S-mode U-Boot (u-boot-qemu's qemu-riscv64_smode/u-boot.bin, which the test guest
+ * has beside its kernel), given as a raw --kernel behind the built-in SBI as QEMU's -kernel
  * takes it, finds /boot/extlinux/extlinux.conf on the first partition of a virtio disk (distro
  * boot), loads Debian's kernel and the test guest's initramfs from it and boots them.
  */
@@ -36,7 +36,7 @@ class UBootTest {
     void distroBootsDebiansKernelFromAnExt4Partition() throws Exception {
         LinuxGuest.assumeAvailable();
         Path uboot = LinuxGuest.dir().resolve("u-boot.bin");
-        assumeTrue(Files.isRegularFile(uboot), "no " + uboot + " (run tools/testguest/build.sh)");
+        assumeTrue(Files.isRegularFile(uboot), "no " + uboot + " (jvisor images pull testguest builds one)");
         Path disk = disk();
 
         Boot boot = new Boot(Boot.Bios.BUILTIN, null, null, Files.readAllBytes(uboot), uboot.toString(), null, "");

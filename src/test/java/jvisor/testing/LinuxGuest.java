@@ -16,6 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.Map;
 import jvisor.devices.virtio.VirtioDevice;
+import jvisor.images.ImageCache;
+import jvisor.images.Images;
 import jvisor.machine.Boot;
 import jvisor.machine.DeviceSpec;
 import jvisor.machine.Devices;
@@ -24,13 +26,16 @@ import jvisor.machine.MachineConfig;
 import jvisor.machine.Snapshot;
 
 /**
- * Boots Debian's riscv64 kernel with the test initramfs of {@code tools/testguest/build.sh} in
- * process, and drives its busybox shell over the serial console: {@link #sh} types a command and
- * waits for its exit status. Virtio devices given to {@link #boot} are attached to the machine and
- * to every machine after a guest reboot, and closed with the guest.
+ * Boots Debian's riscv64 kernel with the test guest's initramfs (the {@code testguest} image,
+ * jvisor.images.TestGuestBuild) in process, and drives its busybox shell over the serial console:
+ * {@link #sh} types a command and waits for its exit status. Virtio devices given to {@link #boot}
+ * are attached to the machine and to every machine after a guest reboot, and closed with the guest.
  *
- * <p>The guest lives in {@code $JVISOR_TESTGUEST} (or {@code -Djvisor.testguest=DIR}, default
- * {@code ~/.cache/jvisor/testguest}); tests are skipped when it has not been built.
+ * <p>The guest is the image cache's ({@code ~/.cache/jvisor/images/testguest/KEY}), built there
+ * from Debian's mirror on first use and again when the mirror has a new kernel (the first test of
+ * a run checks; offline, the cached one serves). {@code -Djvisor.testguest=DIR} or
+ * {@code $JVISOR_TESTGUEST} names a directory holding one instead. Tests are skipped when there is
+ * no guest.
  */
 public final class LinuxGuest implements AutoCloseable {
     public static final String READY = "jvisor-test-ready";
@@ -46,16 +51,43 @@ public final class LinuxGuest implements AutoCloseable {
     private volatile Throwable failure;
     private int bootSearchFrom; // console offset after the last boot's ready line
 
-    /** The directory holding vmlinux and initrd.gz. */
+    /** The directory holding vmlinux, initrd.gz, u-boot.bin and qemu/. */
     public static Path dir() {
-        String d = System.getProperty("jvisor.testguest", System.getenv("JVISOR_TESTGUEST"));
-        return d != null ? Path.of(d) : Path.of(System.getProperty("user.home"), ".cache", "jvisor", "testguest");
+        String d = givenDir();
+        return d != null ? Path.of(d) : Cached.DIR;
     }
 
-    /** Skips the calling test unless the test guest was built. */
+    /** The directory named by -Djvisor.testguest or $JVISOR_TESTGUEST, or null: then the cache's (never touched otherwise). */
+    private static String givenDir() {
+        return System.getProperty("jvisor.testguest", System.getenv("JVISOR_TESTGUEST"));
+    }
+
+    /** Skips the calling test unless there is a test guest. */
     public static void assumeAvailable() {
-        assumeTrue(Files.isRegularFile(dir().resolve("vmlinux")) && Files.isRegularFile(dir().resolve("initrd.gz")),
-                "no Linux test guest in " + dir() + " (run tools/testguest/build.sh)");
+        Path dir = dir();
+        String why = givenDir() == null && Cached.PROBLEM != null ? ": " + Cached.PROBLEM
+                : " (jvisor images pull testguest builds one)";
+        assumeTrue(Files.isRegularFile(dir.resolve("vmlinux")) && Files.isRegularFile(dir.resolve("initrd.gz")),
+                "no Linux test guest in " + dir + why);
+    }
+
+    /** The image cache's test guest, obtained once per JVM; the cache's lock keeps concurrent JVMs from building it twice. */
+    private static final class Cached {
+        static final Path DIR;
+        static final String PROBLEM;
+
+        static {
+            Path dir;
+            String problem = null;
+            try {
+                dir = Images.forUser(null, null, System.getenv()).obtain("testguest").dir();
+            } catch (IOException | RuntimeException e) {
+                dir = ImageCache.defaultRoot(System.getenv()).resolve("testguest");
+                problem = "could not build it: " + e.getMessage();
+            }
+            DIR = dir;
+            PROBLEM = problem;
+        }
     }
 
     /**
