@@ -92,7 +92,7 @@ class ImagesTest {
         }
         assertFalse(listing.contains(mods + "kernel/drivers/unrelated.ko"), "only the modules asked for");
         assertEquals("virtio_mmio virtio_blk failover net_failover virtio_net virtio_rng netfs 9pnet 9pnet_virtio 9p "
-                + "mbcache jbd2 ext4 crc32c_generic", image.property("modules"));
+                + "mbcache jbd2 ext4 crc32c_generic kvm", image.property("modules"));
         assertTrue(log().isEmpty());
     }
 
