@@ -5,7 +5,7 @@ prompt, types each command, waits for the prompt again, and reports what the gue
 Every read has a deadline (select with a timeout), so a machine that stops talking cannot hang
 the caller; on a timeout the machine's process group is killed.
 
-  console.py [--timeout S] [--log FILE] --cmd 'uname -a' --cmd '@idle 30' --cmd 'poweroff -f' -- ./jvisor run ...
+  console.py [--timeout S] [--log FILE] [--login USER] --cmd 'uname -a' --cmd '@idle 30' --cmd 'poweroff -f' -- ./jvisor run ...
 
 '@idle S' types nothing for S seconds (output is still read). The guest's console output goes to
 stdout at the end (and to --log as it comes). For each step a line goes to stderr:
@@ -134,9 +134,13 @@ class Guest:
             self.status = 124
 
 
-def run(argv, cmds, timeout, log=None, stderr=None, report=None):
+LOGIN = re.compile(rb'login: \Z')  # a getty's prompt
+
+
+def run(argv, cmds, timeout, log=None, stderr=None, report=None, login=None):
     """Boots `argv`, types `cmds` at successive prompts; returns (status, guest output).
-    `report(step, wall, cpu)` is called after each step."""
+    With `login`, the boot ends at the login prompt, where `login` is typed (step 'login': until the
+    shell's prompt). `report(step, wall, cpu)` is called after each step."""
     report = report or (lambda *a: None)
     g = Guest(argv, log, stderr)
     pid, c0 = g.p.pid, 0.0
@@ -147,10 +151,17 @@ def run(argv, cmds, timeout, log=None, stderr=None, report=None):
         report(step, wall, None if c1 is None or c0 is None else c1 - c0)
         return c1
 
-    if g.wait_for(PROMPT, timeout) is None:
+    if g.wait_for(LOGIN if login else PROMPT, timeout) is None:
         g.kill()
         return 124, g.out
     c0 = done('boot', g.started, c0)
+    if login:
+        t0 = time.time()
+        g.type(login)
+        if g.wait_for(PROMPT, timeout) is None:
+            g.kill()
+            return 124, g.out
+        c0 = done('login', t0, c0)
     for c in cmds:
         t0 = time.time()
         if c.startswith('@idle '):
@@ -203,6 +214,7 @@ def main():
     ap.add_argument('--timeout', type=float, default=600, help='seconds each step may take')
     ap.add_argument('--log', help='file that receives the console output as it comes')
     ap.add_argument('--cmd', action='append', default=[], help='a command to type at the prompt (repeatable)')
+    ap.add_argument('--login', help="boot to a getty's login prompt and log in as this user (no password)")
     ap.add_argument('argv', nargs=argparse.REMAINDER)
     a = ap.parse_args()
     argv = a.argv[1:] if a.argv and a.argv[0] == '--' else a.argv
@@ -212,7 +224,7 @@ def main():
         print(f'console.py: {step}: wall {wall:.2f} s, {cpu_text}', file=sys.stderr, flush=True)
 
     log = open(a.log, 'wb') if a.log else None
-    status, out = run(argv, a.cmd, a.timeout, log, report=report)
+    status, out = run(argv, a.cmd, a.timeout, log, report=report, login=a.login)
     sys.stdout.buffer.write(out)
     return status
 

@@ -96,6 +96,8 @@ public final class Host implements AutoCloseable {
     public long maxMemory() { return maxMemory; }
     public long usedMemory() { return reserved.values().stream().mapToLong(Long::longValue).sum(); }
     BootSpec.ImageSource images() { return images; }
+
+    StateDir stateDir() { return dir; }
     Path savedFile(String name) { return dir.savedFile(name); }
     Path logFile(String name) { return dir.logFile(name); }
 

@@ -61,6 +61,8 @@ public final class StateDir implements AutoCloseable {
     Path vmFile(String name) { return root.resolve("vms").resolve(name + ".json"); }
     Path savedFile(String name) { return root.resolve("saved").resolve(name + ".jvs"); }
     Path logFile(String name) { return root.resolve("logs").resolve(name + ".log"); }
+    /** A VM's persistent disk over a system image (kept when the VM is removed: it is the user's data). */
+    Path diskFile(String name) { return root.resolve("disks").resolve(name + ".qcow2"); }
     Path vmsDir() { return root.resolve("vms"); }
 
     /** The API token: read, or made (32 random bytes, hex) and written with mode 0600. */

@@ -125,8 +125,9 @@ public final class Vm {
         List<VirtioDevice> devices = List.of();
         try {
             Boot boot = d.bootSpec().resolve(host.images());
-            devices = Devices.open(d.devices());
-            Machine m = build(config, boot, d.devices(), devices);
+            List<DeviceSpec> specs = withSystemDisk(d);
+            devices = Devices.open(specs);
+            Machine m = build(config, boot, specs, devices);
             launch(m, "started");
         } catch (BootSpec.Invalid e) {
             throw abandon(devices, HostException.invalid(e.field(), e.getMessage()));
@@ -136,6 +137,21 @@ public final class Vm {
             throw abandon(devices, e instanceof HostException h ? h
                     : HostException.failed("cannot start " + name + ": " + e.getMessage(), e));
         }
+    }
+
+    /**
+     * The definition's devices, after a system image's disk (vda): the VM's own persistent
+     * overlay in the state directory, made on its first start.
+     */
+    private List<DeviceSpec> withSystemDisk(VmDefinition d) throws IOException {
+        if (d.image() == null) return d.devices();
+        jvisor.images.CachedImage img = host.images().image(d.image());
+        if (img.disk() == null) return d.devices();
+        Path disk = host.stateDir().diskFile(name);
+        jvisor.images.SystemDisk.prepare(img, disk, 0, false);
+        List<DeviceSpec> specs = new java.util.ArrayList<>(d.devices());
+        specs.addFirst(DeviceSpec.disk(disk + ",format=qcow2"));
+        return specs;
     }
 
     private HostException abandon(List<VirtioDevice> devices, HostException e) {

@@ -91,22 +91,27 @@ public final class Images {
 
     /** Brings the cache up to date with the mirror for {@code name}, without an offline fallback. */
     public CachedImage pull(String name) throws IOException {
-        if (name.equals(TestGuestBuild.NAME)) return locked(this::pullTestGuest);
+        if (name.equals(TestGuestBuild.NAME)) return locked(cache.root(), this::pullTestGuest);
         ImageSpec spec = ImageSpec.named(name);
-        return locked(() -> pullLocked(spec));
+        if (spec.rootfs() != null) return pullSystem(spec);
+        return locked(cache.root(), () -> pullLocked(spec));
     }
 
     @FunctionalInterface
-    private interface Pull { CachedImage run() throws IOException; }
+    private interface Pull<T> { T run() throws IOException; }
 
-    /** One jvisor at a time updates the cache: two would write the same downloads. */
-    private CachedImage locked(Pull pull) throws IOException {
-        Files.createDirectories(cache.root());
-        try (FileChannel lock = FileChannel.open(cache.root().resolve(".lock"), StandardOpenOption.CREATE,
+    /**
+     * Runs {@code pull} holding {@code dir}'s lock, across processes. One jvisor at a time updates
+     * the cache (its root's lock: two would write the same downloads), and one builds a given
+     * system image (that image's directory's lock).
+     */
+    private <T> T locked(Path dir, Pull<T> pull) throws IOException {
+        Files.createDirectories(dir);
+        try (FileChannel lock = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE)) {
             FileLock held = lock.tryLock();
             if (held == null) {
-                log.println("jvisor: waiting for another jvisor to finish with " + cache.root());
+                log.println("jvisor: waiting for another jvisor to finish with " + dir);
                 held = lock.lock();
             }
             try {
@@ -120,7 +125,6 @@ public final class Images {
     private CachedImage pullLocked(ImageSpec spec) throws IOException {
         checkMirror();
         Downloader http = new Downloader(mirror, progress);
-        if (spec.rootfs() != null) return pullSystem(spec);
         ChosenPackages pkgs = resolve(spec, http);
         String key = ImageCache.key(pkgs.kernel().version(), pkgs.busybox().version(), pkgs.firmware().version(),
                 ImageBuilder.recipe(spec));
@@ -147,34 +151,67 @@ public final class Images {
 
     /**
      * A system image: the packages the index now names, resolved; the cached image built from
-     * exactly those, or a new build. Older builds stay (users' disks are overlays on them) until
-     * 'jvisor images rm'.
+     * exactly those, or a new build. The cache's lock is held while the index is read and the
+     * packages downloaded and linked into the build's own directory; the build, minutes in a VM,
+     * holds only this image's lock, so the other images stay usable meanwhile. Older builds stay
+     * (users' disks are overlays on them) until 'jvisor images rm'.
      */
     private CachedImage pullSystem(ImageSpec spec) throws IOException {
+        checkMirror();
+        return locked(cache.root().resolve(spec.name()), () -> {
+            SystemPull p = locked(cache.root(), () -> prepareSystem(spec));
+            if (p.cached() != null) return p.cached();
+            Path staging = cache.staging(spec.name());
+            Path buildLog = cache.root().resolve(spec.name() + "-build.log");
+            try {
+                long start = System.nanoTime();
+                new SystemBuild(spec, mirror, log, progress, buildGuest).build(p.plan(), p.debs(), staging, buildLog);
+                CachedImage image = locked(cache.root(), () -> {
+                    for (PackageIndex.Package d : p.plan().downloads()) {
+                        Files.deleteIfExists(cache.downloads().resolve(SystemBuild.fileName(d))); // the image holds them now
+                    }
+                    return cache.commit(spec.name(), p.key(), staging);
+                });
+                log.printf("jvisor: built %s in %d s: %d packages, %s%n", spec.name(), (System.nanoTime() - start) / 1_000_000_000L,
+                        p.plan().system().size(), image.dir());
+                return image;
+            } finally {
+                ImageCache.deleteTree(staging);
+                ImageCache.deleteTree(p.debs().getFirst().getParent());
+            }
+        });
+    }
+
+    /** What a system build starts from: the cached image if there is one, else the plan and its packages. */
+    private record SystemPull(CachedImage cached, SystemBuild.Plan plan, String key, List<Path> debs) {}
+
+    private SystemPull prepareSystem(ImageSpec spec) throws IOException {
         Downloader quiet = new Downloader(mirror, null);
         VerifiedIndex index = verifiedIndex(spec, quiet);
         PackageIndex packages = index.fetch();
         SystemBuild.Plan plan = SystemBuild.plan(spec, packages, index.name(), choose(spec, packages, index.name()));
         String key = plan.key(ImageBuilder.recipe(spec) + SystemScript.build(mirror, spec.suite()));
         Optional<CachedImage> cached = cache.find(spec.name(), key);
-        if (cached.isPresent()) return cached.get();
+        if (cached.isPresent()) return new SystemPull(cached.get(), plan, key, List.of());
         if (buildGuest == null) throw new ImageException("the " + spec.name() + " image is built in a virtual machine, "
                 + "which this command cannot run; build it with 'jvisor images pull " + spec.name() + "'");
-
-        List<Path> debs = fetchAll(plan.downloads(), quiet);
-        Path staging = cache.staging(spec.name());
-        Path buildLog = cache.root().resolve(spec.name() + "-build.log");
-        try {
-            long start = System.nanoTime();
-            new SystemBuild(spec, mirror, log, progress, buildGuest).build(plan, debs, staging, buildLog);
-            CachedImage image = cache.commit(spec.name(), key, staging);
-            for (Path d : debs) Files.deleteIfExists(d);
-            log.printf("jvisor: built %s in %d s: %d packages, %s%n", spec.name(), (System.nanoTime() - start) / 1_000_000_000L,
-                    plan.system().size(), image.dir());
-            return image;
-        } finally {
-            ImageCache.deleteTree(staging);
+        List<Path> shared = fetchAll(plan.downloads(), quiet);
+        // links of its own: another image's build may delete the shared downloads meanwhile
+        try (DirectoryStream<Path> old = Files.newDirectoryStream(cache.root().resolve(spec.name()), ".debs-*")) {
+            for (Path o : old) ImageCache.deleteTree(o); // an interrupted build's (this image's lock is held)
         }
+        Path own = Files.createTempDirectory(cache.root().resolve(spec.name()), ".debs-");
+        List<Path> debs = new ArrayList<>();
+        for (Path d : shared) {
+            Path link = own.resolve(d.getFileName());
+            try {
+                Files.createLink(link, d);
+            } catch (IOException | UnsupportedOperationException e) {
+                Files.copy(d, link);
+            }
+            debs.add(link);
+        }
+        return new SystemPull(null, plan, key, debs);
     }
 
     /**

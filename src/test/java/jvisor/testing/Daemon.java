@@ -49,9 +49,15 @@ public final class Daemon implements AutoCloseable {
      * {@code port} (0: a free one); its own client trusts exactly that certificate.
      */
     public static Daemon start(Path state, long maxMemory, ServerCertificate tls, int port) throws IOException {
+        return start(state, maxMemory, tls, port, name -> { throw new IOException("no catalog images in tests"); });
+    }
+
+    /** As {@link #start(Path, long, ServerCertificate, int)}, with catalog images from {@code images}. */
+    public static Daemon start(Path state, long maxMemory, ServerCertificate tls, int port,
+                               jvisor.machine.BootSpec.ImageSource images) throws IOException {
         StateDir dir = new StateDir(state);
         String token = dir.token();
-        Host host = Host.open(dir, maxMemory, name -> { throw new IOException("no catalog images in tests"); });
+        Host host = Host.open(dir, maxMemory, images);
         ApiServer api;
         try {
             api = ApiServer.start(host, token, new InetSocketAddress("127.0.0.1", port), tls);
