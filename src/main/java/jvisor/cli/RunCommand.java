@@ -103,7 +103,9 @@ final class RunCommand implements Callable<Integer> {
         BootSpec spec = bootSpec();
         CachedImage img = image == null ? null : imageOptions.images().obtain(image);
         if (img != null && img.disk() != null) {
-            attachSystemDisk(img);
+            Path disk = SystemDisk.path(SystemDisk.directory(System.getenv()), img.name());
+            if (!fresh) img = SystemDisk.imageOf(disk, img); // a disk boots with the kernel of its own image
+            attachSystemDisk(img, disk);
             spec = bootSpec(); // with the seed's parameter
         } else if (diskSize != null || fresh || !sshKeys.isEmpty()) {
             throw new Main.UsageError("--disk-size, --fresh and --ssh-key go with a system image, e.g. 'jvisor run debian-system'");
@@ -188,8 +190,7 @@ final class RunCommand implements Callable<Integer> {
      * network card unless --net says otherwise, and the seed share that gives root the user's
      * ssh keys.
      */
-    private void attachSystemDisk(CachedImage img) throws IOException {
-        Path disk = SystemDisk.path(SystemDisk.directory(System.getenv()), img.name());
+    private void attachSystemDisk(CachedImage img, Path disk) throws IOException {
         if (fresh && Files.exists(disk)) System.err.println("jvisor: starting over: " + disk + " is replaced by a new disk");
         SystemDisk.prepare(img, disk, diskSize == null ? 0 : diskSize, fresh);
         devices.disks.addFirst(disk + ",format=qcow2");

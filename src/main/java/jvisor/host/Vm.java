@@ -124,7 +124,7 @@ public final class Vm {
         host.reserve(name, config.memoryBytes());
         List<VirtioDevice> devices = List.of();
         try {
-            Boot boot = d.bootSpec().resolve(host.images());
+            Boot boot = d.bootSpec().resolve(this::image);
             List<DeviceSpec> specs = withSystemDisk(d);
             devices = Devices.open(specs);
             Machine m = build(config, boot, specs, devices);
@@ -145,13 +145,19 @@ public final class Vm {
      */
     private List<DeviceSpec> withSystemDisk(VmDefinition d) throws IOException {
         if (d.image() == null) return d.devices();
-        jvisor.images.CachedImage img = host.images().image(d.image());
+        jvisor.images.CachedImage img = image(d.image());
         if (img.disk() == null) return d.devices();
         Path disk = host.stateDir().diskFile(name);
         jvisor.images.SystemDisk.prepare(img, disk, 0, false);
         List<DeviceSpec> specs = new java.util.ArrayList<>(d.devices());
         specs.addFirst(DeviceSpec.disk(disk + ",format=qcow2"));
         return specs;
+    }
+
+    /** A catalog image for this VM: for a system image, the build its disk was made over (its kernel has the disk's modules). */
+    private jvisor.images.CachedImage image(String imageName) throws IOException {
+        jvisor.images.CachedImage img = host.images().image(imageName);
+        return img.disk() == null ? img : jvisor.images.SystemDisk.imageOf(host.stateDir().diskFile(name), img);
     }
 
     private HostException abandon(List<VirtioDevice> devices, HostException e) {
@@ -239,7 +245,7 @@ public final class Vm {
         List<VirtioDevice> devices = old.devices();
         machine = null;
         old.close();
-        Boot boot = definition.bootSpec().resolve(host.images());
+        Boot boot = definition.bootSpec().resolve(this::image);
         Machine m = build(config, boot, specs, devices);
         debug(m);
         console.note("the guest rebooted");

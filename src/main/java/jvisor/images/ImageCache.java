@@ -73,6 +73,9 @@ public final class ImageCache {
         return list().stream().filter(i -> i.name().equals(name)).findFirst();
     }
 
+    /** The image {@code name} built in {@code dir}, or null if there is none there. */
+    static CachedImage at(String name, Path dir) { return dir == null ? null : load(name, dir); }
+
     private static CachedImage load(String name, Path dir) {
         Path props = dir.resolve(CachedImage.PROPERTIES);
         if (!Files.isRegularFile(props)) return null;

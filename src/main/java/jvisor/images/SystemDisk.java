@@ -35,6 +35,25 @@ public final class SystemDisk {
     public static Path path(Path directory, String image) { return directory.resolve(image + ".qcow2"); }
 
     /**
+     * The image an existing {@code disk} was made over, which it must boot with: another build's
+     * kernel would not find its modules on the disk. {@code newest} when the disk is absent or
+     * over it; an error naming --fresh when its image is no longer cached.
+     */
+    public static CachedImage imageOf(Path disk, CachedImage newest) throws IOException {
+        if (!Files.exists(disk)) return newest;
+        String backing = Qcow2Image.backingFile(disk);
+        if (backing == null) throw new ImageException(disk + " is not an overlay of a " + newest.name() + " image; move it away or use --fresh");
+        Path base = Path.of(backing);
+        if (newest.disk() != null && Files.exists(base) && Files.isSameFile(base, newest.disk())) return newest;
+        CachedImage built = ImageCache.at(newest.name(), base.getParent());
+        if (built == null) {
+            throw new ImageException(disk + " was made over a " + newest.name() + " image that is no longer cached (" + backing
+                    + "); --fresh starts a new disk over the current image (the files on the old one are lost)");
+        }
+        return built;
+    }
+
+    /**
      * Makes {@code disk} ready to boot {@code image}: created over the image's disk when absent or
      * {@code fresh}, grown to {@code size} bytes when that is larger (the guest grows its
      * filesystem at boot); {@code size} 0 keeps the size it has.

@@ -50,6 +50,13 @@ public final class Qcow2Image {
         }
     }
 
+    /** The backing file the qcow2 image at {@code path} names, as written there, or null. */
+    public static String backingFile(Path path) throws IOException {
+        try (ImageFile f = ImageFile.open(path, true)) {
+            return Qcow2Header.read(f).backingFile;
+        }
+    }
+
     /** The virtual size of the qcow2 image at {@code path}. */
     public static long size(Path path) throws IOException {
         try (ImageFile f = ImageFile.open(path, true)) {

@@ -24,14 +24,21 @@ class SystemDiskTest {
     @TempDir Path dir;
 
     private CachedImage image() throws IOException {
-        Path imageDir = Files.createDirectories(dir.resolve("image"));
+        return image("image");
+    }
+
+    private CachedImage image(String key) throws IOException {
+        Path imageDir = Files.createDirectories(dir.resolve(key));
         Qcow2Image.create(imageDir.resolve("disk.qcow2"), BASE, null, null);
         try (Disk d = open(imageDir.resolve("disk.qcow2"), false)) {
             d.write(4096, ByteBuffer.wrap("from the image".getBytes()));
         }
         Properties p = new Properties();
         p.setProperty("disk", "disk.qcow2");
-        return new CachedImage("sys", "k", imageDir, p);
+        try (java.io.OutputStream out = Files.newOutputStream(imageDir.resolve("image.properties"))) {
+            p.store(out, null);
+        }
+        return new CachedImage("sys", key, imageDir, p);
     }
 
     private static Disk open(Path disk, boolean readOnly) throws IOException {
@@ -85,6 +92,23 @@ class SystemDiskTest {
 
         String m = assertThrows(ImageException.class, () -> SystemDisk.prepare(img, disk, 1L << 20, false)).getMessage();
         assertTrue(m.startsWith("--disk-size 1048576 is smaller than the image's filesystem"), m);
+    }
+
+    /** A disk keeps booting the build it was made over (its modules match that kernel) until --fresh. */
+    @Test
+    void aDiskBootsWithTheImageItWasMadeOver() throws IOException {
+        CachedImage old = image("old"), newer = image("new");
+        Path disk = dir.resolve("sys.qcow2");
+        assertEquals(newer.dir(), SystemDisk.imageOf(disk, newer).dir(), "no disk yet: the newest image");
+        SystemDisk.prepare(old, disk, 0, false);
+        assertEquals(old.dir(), SystemDisk.imageOf(disk, newer).dir());
+        assertEquals(old.dir(), SystemDisk.imageOf(disk, old).dir());
+
+        ImageCache.deleteTree(old.dir());
+        String m = assertThrows(ImageException.class, () -> SystemDisk.imageOf(disk, newer)).getMessage();
+        assertTrue(m.contains("no longer cached") && m.contains("--fresh"), m);
+        SystemDisk.prepare(newer, disk, 0, true);
+        assertEquals(newer.dir(), SystemDisk.imageOf(disk, newer).dir());
     }
 
     @Test
