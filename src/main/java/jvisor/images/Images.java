@@ -190,7 +190,7 @@ public final class Images {
         VerifiedIndex index = verifiedIndex(spec, quiet);
         PackageIndex packages = index.fetch();
         SystemBuild.Plan plan = SystemBuild.plan(spec, packages, index.name(), choose(spec, packages, index.name()));
-        String key = plan.key(ImageBuilder.recipe(spec) + SystemScript.build(mirror, spec.suite()));
+        String key = plan.key(ImageBuilder.recipe(spec) + SystemBuild.LAYOUT + SystemScript.build(mirror, spec.suite()));
         Optional<CachedImage> cached = cache.find(spec.name(), key);
         if (cached.isPresent()) return new SystemPull(cached.get(), plan, key, List.of());
         if (buildGuest == null) throw new ImageException("the " + spec.name() + " image is built in a virtual machine, "
