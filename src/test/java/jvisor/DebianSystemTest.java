@@ -54,7 +54,7 @@ class DebianSystemTest {
         try {
             login(console, BUILD_AND_BOOT_SECONDS);
             String state = console.run("systemctl is-system-running --wait; systemctl --failed --no-legend --plain");
-            assertEquals("running", state.strip(), "systemd: " + state);
+            assertEquals("running", state.strip(), () -> "systemd: " + state + "\nconsole:\n" + console.tail());
 
             String hello = console.run("apt-get -q update >/dev/null && apt-get install -y -q hello >/dev/null && hello");
             assertTrue(hello.contains("Hello, world!"), hello);
@@ -97,6 +97,7 @@ class DebianSystemTest {
     private static final class GuestConsole {
         private final ByteArrayOutputStream seen = new ByteArrayOutputStream();
         private final OutputStream keys;
+        private int commands;
 
         GuestConsole(Process jvisor) {
             this.keys = jvisor.getOutputStream();
@@ -121,6 +122,11 @@ class DebianSystemTest {
             }
         }
 
+        String tail() {
+            String t = text();
+            return t.substring(Math.max(0, t.length() - 4000));
+        }
+
         int length() {
             synchronized (seen) {
                 return seen.size();
@@ -139,24 +145,26 @@ class DebianSystemTest {
                 if (at >= 0) return at;
                 Thread.sleep(200);
             }
-            String t = text();
-            throw new TimeoutException("no '" + marker + "' on the console after " + seconds + " s; its end:\n"
-                    + t.substring(Math.max(0, t.length() - 4000)));
+            throw new TimeoutException("no '" + marker + "' on the console after " + seconds + " s; its end:\n" + tail());
         }
 
-        /** Types {@code command} and returns its output, up to a marker only the shell's arithmetic makes. */
+        /**
+         * Types {@code command} and returns its output, between markers only the shell's echo
+         * commands make (the terminal's echo of the typed line shows them with quotes inside,
+         * and may redraw it: readline on a serial line).
+         */
         String run(String command) throws Exception {
+            int n = ++commands;
             int from = length();
-            type(command + "; echo @@$((6*7))@@\n");
-            int end = await("@@42@@", from, COMMAND_SECONDS);
-            String text = text().substring(from, end).replace("\r", "");
-            int echo = text.lastIndexOf("$((6*7))@@");
-            int newline = echo < 0 ? -1 : text.indexOf('\n', echo);
+            type("echo \"@@BE\"\"GIN" + n + "\"; " + command + "; echo \"@@EN\"\"D" + n + "\"\n");
+            int begin = await("@@BEGIN" + n, from, COMMAND_SECONDS);
+            int end = await("@@END" + n, begin, COMMAND_SECONDS);
+            String text = text().substring(text().indexOf('\n', begin) + 1, end).replace("\r", "");
             List<String> lines = new ArrayList<>(); // kernel messages are not the command's
-            for (String l : (newline < 0 ? "" : text.substring(newline + 1)).split("\n")) {
+            for (String l : text.split("\n")) {
                 if (!l.matches("\\[ *\\d+\\.\\d+\\] .*")) lines.add(l);
             }
-            return String.join("\n", lines);
+            return String.join("\n", lines).replaceAll("\u001b\\[[0-9;?]*[a-zA-Z]", "");
         }
     }
 }

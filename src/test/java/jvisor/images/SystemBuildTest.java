@@ -89,6 +89,38 @@ class SystemBuildTest {
         }
     }
 
+    /** The build guest's console: done only on its last line; a failure names the step and dpkg's error. */
+    @Test
+    void theBuildConsoleTellsWhereABuildFailed() throws Exception {
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("build", ".log");
+        try {
+            SystemBuild.BuildConsole ok = new SystemBuild.BuildConsole(log, 2, 3, null);
+            try (ok) {
+                ok.write("@jvisor extract\n@jvisor extracted 1\n@jvisor core\nSetting up dpkg (1.22) ...\n@jvisor done\n".getBytes());
+            }
+            assertTrue(ok.done());
+            assertTrue(java.nio.file.Files.readString(log).contains("Setting up dpkg"), "the whole console is kept");
+
+            SystemBuild.BuildConsole bad = new SystemBuild.BuildConsole(log, 2, 3, null);
+            try (bad) {
+                bad.write(("@jvisor configure-base\n\u001b[1mdpkg:\u001b[0m error processing package openssh-server (--configure):\n"
+                        + " installed openssh-server package post-installation script subprocess returned error exit status 1\n"
+                        + "@jvisor failed configure-base\n").getBytes());
+            }
+            assertFalse(bad.done());
+            assertEquals("at step 'configure-base' (dpkg: error processing package openssh-server (--configure):)", bad.failure());
+
+            SystemBuild.BuildConsole cut = new SystemBuild.BuildConsole(log, 2, 3, null);
+            try (cut) {
+                cut.write("@jvisor extract\n@jvisor extracted 1\n".getBytes());
+            }
+            assertFalse(cut.done());
+            assertEquals("before it finished", cut.failure());
+        } finally {
+            java.nio.file.Files.delete(log);
+        }
+    }
+
     @Test
     void theKeyFollowsEveryVersionAndTheRecipe() throws ImageException {
         SystemBuild.Plan plan = plan();
