@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Shared compiled code: one `jvisor serve` boots N one-hart 128 MiB test guests (Debian's kernel,
+# the busybox initramfs of tools/testguest/build.sh) one after another, each once the previous
+# one's shell is ready (the earlier ones stay up, idle). For each: the time from `vm create` to its
+# shell, the regions its JIT compiled and those it took from the process's region cache, its hart's
+# CPU seconds and the daemon's RSS growth; QEMU's boot of the same guest alongside.
+#   bench/shared.sh [N] [RUNS] [JAR]     (defaults: 3, 3, the jar ./jvisor builds)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$ROOT/tools/jdk.sh"
+N="${1:-3}"
+RUNS="${2:-3}"
+JAR="${3:-}"
+test_guest
+if [ -z "$JAR" ]; then "$ROOT/jvisor" --version >/dev/null; JAR="$ROOT/target/jvisor.jar"; fi
+APPEND="console=ttyS0 quiet jvisor.modules=virtio_mmio"
+WORK="$(mktemp -d)"
+DAEMON=""
+cleanup() { [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+now() { date +%s.%N; }
+
+for run in $(seq 1 "$RUNS"); do
+  # QEMU first: the same guest, its own process
+  rm -f "$WORK/q.log"
+  t0="$(now)"
+  qemu-system-riscv64 -M virt -m 128M -smp 1 -display none -monitor none -serial "file:$WORK/q.log" \
+    -kernel "$G/vmlinux" -initrd "$G/initrd.gz" -append "$APPEND" &
+  q=$!
+  until grep -q jvisor-test-ready "$WORK/q.log" 2>/dev/null; do sleep 0.1; done
+  echo "run $run qemu boot $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}')"
+  kill "$q"; wait "$q" 2>/dev/null || true
+
+  rm -rf "$WORK/state"
+  # The same JVM options as ./jvisor.
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling ${JVISOR_JAVA_OPTS:-} \
+    -jar "$JAR" serve --state "$WORK/state" --listen 127.0.0.1:0 --max-memory 20G >"$WORK/daemon.out" 2>"$WORK/daemon.log" &
+  DAEMON=$!
+  while [ ! -f "$WORK/state/address" ]; do kill -0 "$DAEMON" || { cat "$WORK/daemon.log"; exit 1; }; sleep 0.2; done
+  U="$(cat "$WORK/state/address")/api/v1"; A="Authorization: Bearer $(cat "$WORK/state/token")"
+  sleep 5
+  rss="$(rss_kib "$DAEMON")"
+  for i in $(seq 1 "$N"); do
+    t0="$(now)"
+    curl -sf -H "$A" -X POST "$U/vms?start=true" -o /dev/null -d "{\"name\":\"s$i\",\"kernel\":\"$G/vmlinux\",\"initrd\":\"$G/initrd.gz\",\"append\":\"$APPEND\",\"memory\":\"128M\"}"
+    until grep -q jvisor-test-ready "$WORK/state/logs/s$i.log" 2>/dev/null; do sleep 0.1; done
+    t1="$(now)"
+    sleep 2
+    r="$(rss_kib "$DAEMON")"
+    curl -s -H "$A" "$U/vms/s$i/stats" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+f = lambda k: "-" if s.get(k) is None else s[k]
+print(f("regionsCompiled"), f("regionsShared"), "%.1f" % sum(s["cpuSeconds"]), "%.3f" % s["jitCoverage"])' \
+      | { read -r c sh cpu cov; echo "run $run vm $i boot $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') compiled $c shared $sh hartcpu $cpu coverage $cov rssgrowth_mib $(( (r - rss) / 1024 ))"; }
+    rss="$r"
+  done
+  kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""
+done
+echo "$(machine_line "$(basename "$G")/vmlinux")"
