@@ -13,7 +13,9 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -145,13 +147,15 @@ public final class RegionCompiler implements Jit {
      */
     @Override
     public void adopt(CodePage page) {
+        List<Compiled> found = new ArrayList<>();
         for (RegionCache.Entry e : cache.candidates(RegionCache.pageHash(ram, page.pageOff))) {
             Region r = e.get();
-            if (r != null && holds(page, e.code)) {
-                page.install(new Compiled(r, e.code.entries()));
-                shared.incrementAndGet();
-            }
+            if (r != null && holds(page, e.code)) found.add(new Compiled(r, e.code.entries()));
         }
+        // Installed once all are checked: an entry installed turns its slot's op into REGION,
+        // which another region holding that slot would no longer match.
+        for (Compiled c : found) page.install(c);
+        shared.addAndGet(found.size());
     }
 
     /** Whether each slot of {@code code} holds its op in {@code page}. */
