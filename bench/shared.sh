@@ -2,8 +2,9 @@
 # Shared compiled code: one `jvisor serve` boots N one-hart 128 MiB test guests (Debian's kernel,
 # the busybox initramfs of tools/testguest/build.sh) one after another, each once the previous
 # one's shell is ready (the earlier ones stay up, idle). For each: the time from `vm create` to its
-# shell, the regions its JIT compiled and those it took from the process's region cache, its hart's
-# CPU seconds and the daemon's RSS growth; QEMU's boot of the same guest alongside.
+# shell, the daemon's CPU seconds meanwhile (hart, JIT and JVM compiler threads), the regions its
+# JIT compiled and those it took from the process's region cache, its hart's CPU seconds and the
+# daemon's RSS growth; QEMU's boot of the same guest alongside.
 #   bench/shared.sh [N] [RUNS] [JAR]     (defaults: 3, 3, the jar ./jvisor builds)
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$ROOT/tools/jdk.sh"
@@ -18,6 +19,8 @@ DAEMON=""
 cleanup() { [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+TICK="$(getconf CLK_TCK)"
+cpu_ticks() { sed -E 's/^.*\) [A-Z] //' "/proc/$1/stat" | awk '{print $11 + $12}'; }
 now() { date +%s.%N; }
 
 for run in $(seq 1 "$RUNS"); do
@@ -41,10 +44,10 @@ for run in $(seq 1 "$RUNS"); do
   sleep 5
   rss="$(rss_kib "$DAEMON")"
   for i in $(seq 1 "$N"); do
-    t0="$(now)"
+    t0="$(now)"; c0="$(cpu_ticks "$DAEMON")"
     curl -sf -H "$A" -X POST "$U/vms?start=true" -o /dev/null -d "{\"name\":\"s$i\",\"kernel\":\"$G/vmlinux\",\"initrd\":\"$G/initrd.gz\",\"append\":\"$APPEND\",\"memory\":\"128M\"}"
     until grep -q jvisor-test-ready "$WORK/state/logs/s$i.log" 2>/dev/null; do sleep 0.1; done
-    t1="$(now)"
+    t1="$(now)"; c1="$(cpu_ticks "$DAEMON")"
     sleep 2
     r="$(rss_kib "$DAEMON")"
     curl -s -H "$A" "$U/vms/s$i/stats" | python3 -c '
@@ -52,7 +55,7 @@ import json, sys
 s = json.load(sys.stdin)
 f = lambda k: "-" if s.get(k) is None else s[k]
 print(f("regionsCompiled"), f("regionsShared"), "%.1f" % sum(s["cpuSeconds"]), "%.3f" % s["jitCoverage"])' \
-      | { read -r c sh cpu cov; echo "run $run vm $i boot $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') compiled $c shared $sh hartcpu $cpu coverage $cov rssgrowth_mib $(( (r - rss) / 1024 ))"; }
+      | { read -r c sh cpu cov; echo "run $run vm $i boot $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') daemoncpu $(awk -v d=$((c1 - c0)) -v hz="$TICK" 'BEGIN{printf "%.1f", d / hz}') compiled $c shared $sh hartcpu $cpu coverage $cov rssgrowth_mib $(( (r - rss) / 1024 ))"; }
     rss="$r"
   done
   kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""

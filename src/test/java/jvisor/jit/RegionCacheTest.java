@@ -1,7 +1,6 @@
 package jvisor.jit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -152,7 +151,7 @@ class RegionCacheTest {
         assertTrue(cache.size() <= 3, "regions no one holds were dropped: " + cache.size() + " left");
         assertSame(kept, cache.find(code(1000), 42));
         assertNull(cache.find(code(5), 42));
-        assertNotNull(cache.candidates(42));
+        assertTrue(cache.candidates(42).size() <= 3, "the page's list forgets them too");
     }
 
     private static RegionCache.Code code(long op) {
