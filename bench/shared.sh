@@ -2,7 +2,7 @@
 # Shared compiled code: one `jvisor serve` boots N one-hart 128 MiB test guests (Debian's kernel,
 # the busybox initramfs of tools/testguest/build.sh) one after another, each once the previous
 # one's shell is ready (the earlier ones stay up, idle). For each: the time from `vm create` to its
-# shell, the daemon's CPU seconds meanwhile (hart, JIT and JVM compiler threads), the regions its
+# shell, the daemon's CPU seconds meanwhile (all threads, and HotSpot's C1 and C2), the regions its
 # JIT compiled and those it took from the process's region cache, its hart's CPU seconds and the
 # daemon's RSS growth; QEMU's boot of the same guest alongside.
 #   bench/shared.sh [N] [RUNS] [JAR]     (defaults: 3, 3, the jar ./jvisor builds)
@@ -10,17 +10,14 @@
 . "$ROOT/tools/jdk.sh"
 N="${1:-3}"
 RUNS="${2:-3}"
-JAR="${3:-}"
 test_guest
-if [ -z "$JAR" ]; then "$ROOT/jvisor" --version >/dev/null; JAR="$ROOT/target/jvisor.jar"; fi
+daemon_jar "${3:-}"
 APPEND="console=ttyS0 quiet jvisor.modules=virtio_mmio"
-WORK="$(mktemp -d)"
-DAEMON=""
-cleanup() { [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+daemon_work
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 TICK="$(getconf CLK_TCK)"
-cpu_ticks() { sed -E 's/^.*\) [A-Z] //' "/proc/$1/stat" | awk '{print $11 + $12}'; }
+# CPU ticks of the JVM's compiler threads (C1, C2): HotSpot compiling the regions' bytecode
+compiler_ticks() { { cat /proc/"$1"/task/*/stat 2>/dev/null || true; } | awk '/\((C1|C2) Compiler/ {sub(/^.*\) [A-Z] /, ""); split($0, f, " "); t += f[11] + f[12]} END {print t + 0}'; }
 now() { date +%s.%N; }
 
 for run in $(seq 1 "$RUNS"); do
@@ -35,19 +32,14 @@ for run in $(seq 1 "$RUNS"); do
   kill "$q"; wait "$q" 2>/dev/null || true
 
   rm -rf "$WORK/state"
-  # The same JVM options as ./jvisor.
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling ${JVISOR_JAVA_OPTS:-} \
-    -jar "$JAR" serve --state "$WORK/state" --listen 127.0.0.1:0 --max-memory 20G >"$WORK/daemon.out" 2>"$WORK/daemon.log" &
-  DAEMON=$!
-  while [ ! -f "$WORK/state/address" ]; do kill -0 "$DAEMON" || { cat "$WORK/daemon.log"; exit 1; }; sleep 0.2; done
-  U="$(cat "$WORK/state/address")/api/v1"; A="Authorization: Bearer $(cat "$WORK/state/token")"
+  start_daemon "$WORK"
   sleep 5
   rss="$(rss_kib "$DAEMON")"
   for i in $(seq 1 "$N"); do
-    t0="$(now)"; c0="$(cpu_ticks "$DAEMON")"
+    t0="$(now)"; c0="$(proc_ticks "$DAEMON")"; h0="$(compiler_ticks "$DAEMON")"
     curl -sf -H "$A" -X POST "$U/vms?start=true" -o /dev/null -d "{\"name\":\"s$i\",\"kernel\":\"$G/vmlinux\",\"initrd\":\"$G/initrd.gz\",\"append\":\"$APPEND\",\"memory\":\"128M\"}"
     until grep -q jvisor-test-ready "$WORK/state/logs/s$i.log" 2>/dev/null; do sleep 0.1; done
-    t1="$(now)"; c1="$(cpu_ticks "$DAEMON")"
+    t1="$(now)"; c1="$(proc_ticks "$DAEMON")"; h1="$(compiler_ticks "$DAEMON")"
     sleep 2
     r="$(rss_kib "$DAEMON")"
     curl -s -H "$A" "$U/vms/s$i/stats" | python3 -c '
@@ -55,7 +47,7 @@ import json, sys
 s = json.load(sys.stdin)
 f = lambda k: "-" if s.get(k) is None else s[k]
 print(f("regionsCompiled"), f("regionsShared"), "%.1f" % sum(s["cpuSeconds"]), "%.3f" % s["jitCoverage"])' \
-      | { read -r c sh cpu cov; echo "run $run vm $i boot $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') daemoncpu $(awk -v d=$((c1 - c0)) -v hz="$TICK" 'BEGIN{printf "%.1f", d / hz}') compiled $c shared $sh hartcpu $cpu coverage $cov rssgrowth_mib $(( (r - rss) / 1024 ))"; }
+      | { read -r c sh cpu cov; echo "run $run vm $i boot $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') daemoncpu $(awk -v d=$((c1 - c0)) -v hz="$TICK" 'BEGIN{printf "%.1f", d / hz}') hotspot $(awk -v d=$((h1 - h0)) -v hz="$TICK" 'BEGIN{printf "%.1f", d / hz}') compiled $c shared $sh hartcpu $cpu coverage $cov rssgrowth_mib $(( (r - rss) / 1024 ))"; }
     rss="$r"
   done
   kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""
