@@ -28,12 +28,12 @@ import jvisor.memory.GuestRam;
  * finds candidates, whose ops are then compared exactly.
  *
  * <p>Bounded: the cache holds regions weakly, so a region lives as long as some machine has it
- * installed, plus the last {@link #RETAINED} regions compiled or found, held strongly so that a VM
- * started after another stopped still finds its code. A hidden class no one references is
+ * installed, plus those of the last {@link #RETAINED} compilations and finds, held strongly in a
+ * ring so that a VM started after another stopped still finds its code. A hidden class no one references is
  * unloaded with its metaspace and native code.
  */
 final class RegionCache {
-    /** Regions kept alive though no machine uses them: a kernel's boot compiles some 500–1000. */
+    /** Uses whose regions stay alive though no machine runs them: a kernel's boot uses some 400–1000. */
     static final int RETAINED = Integer.getInteger("jvisor.jit.retained", 4096);
 
     /** The process's cache. */
