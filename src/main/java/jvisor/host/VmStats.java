@@ -13,7 +13,8 @@ import java.util.List;
  * @param cpuSeconds           host CPU time of each hart's thread
  * @param jitCoverage          fraction of instructions that ran in compiled regions
  * @param regionsCompiled      code regions this VM's JIT compiled itself (since it was created in this process)
- * @param regionsShared        code regions it took ready-made from the process's cache, compiled by it or another VM
+ * @param regionsShared        code regions it installed ready-made from the process's cache, compiled by it or
+ *                             another VM (again each time a page that was written becomes code again)
  * @param memoryBytes          guest RAM as defined
  * @param touchedBytes         guest RAM backed by host memory (resident pages), where the host tells
  * @param disks                each virtio disk, in slot order

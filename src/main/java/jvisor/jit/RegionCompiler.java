@@ -137,7 +137,7 @@ public final class RegionCompiler implements Jit {
     /** Regions this machine compiled (defined a class for). */
     public long compiled() { return compiledHere.get(); }
 
-    /** Regions this machine installed from those compiled before, by it or by another machine. */
+    /** Regions this machine installed from those compiled before, by it or by another machine (installs, not classes). */
     public long shared() { return shared.get(); }
 
     /**
