@@ -129,6 +129,7 @@ step_wall() { awk -v s="console.py: $2: wall " 'index($0, s) == 1 {x = substr($0
 exit_info() { sed -n 's/^console.py: exit: status \(-*[0-9]*\), wall \([0-9.]*\) s, CPU \([0-9.]*\) s, max RSS \([0-9]*\) KiB$/\1 \2 \3 \4/p' "$1"; }
 
 # Sets G to the Linux test guest's directory (tools/testguest/build.sh), or exits saying how to make it.
+# Sets G to the Linux test guest's directory (tools/testguest/build.sh), or exits saying how to make it.
 # Sets WORK to a new temporary directory, removed at exit after stopping $DAEMON if one runs.
 daemon_work() {
   WORK="$(mktemp -d)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared compiled code: one `jvisor serve` boots N one-hart 128 MiB test guests (Debian's kernel,
-# the busybox initramfs of tools/testguest/build.sh) one after another, each once the previous
+# a busybox initramfs: test_guest in lib.sh) one after another, each once the previous
 # one's shell is ready (the earlier ones stay up, idle). For each: the time from `vm create` to its
 # shell, the daemon's CPU seconds meanwhile (all threads, and HotSpot's C1 and C2), the regions its
 # JIT compiled and those it took from the process's region cache, its hart's CPU seconds and the
