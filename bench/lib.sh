@@ -73,6 +73,32 @@ jvisor_ready() {
   "$ROOT/jvisor" --version >/dev/null
 }
 
+# Sets WORK to a new temporary directory, removed at exit after stopping $DAEMON if one runs.
+daemon_work() {
+  WORK="$(mktemp -d)"
+  DAEMON=""
+  trap '[ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null; rm -rf "$WORK"' EXIT
+}
+
+# utime+stime of process $1 in clock ticks (the name between parentheses may hold spaces).
+proc_ticks() { sed -E 's/^.*\) [A-Z] //' "/proc/$1/stat" | awk '{print $11 + $12}'; }
+
+# Sets JAR to $1, or when empty to the jar ./jvisor builds (built now).
+daemon_jar() {
+  JAR="${1:-}"
+  if [ -z "$JAR" ]; then "$ROOT/jvisor" --version >/dev/null; JAR="$ROOT/target/jvisor.jar"; fi
+}
+
+# Starts `jvisor serve` from $JAR with ./jvisor's JVM options, its state directory and logs in $1;
+# sets DAEMON (its pid), U (the API's base URL) and A (the authorization header).
+start_daemon() {
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling ${JVISOR_JAVA_OPTS:-} \
+    -jar "$JAR" serve --state "$1/state" --listen 127.0.0.1:0 --max-memory 20G >"$1/daemon.out" 2>"$1/daemon.log" &
+  DAEMON=$!
+  while [ ! -f "$1/state/address" ]; do kill -0 "$DAEMON" || { cat "$1/daemon.log"; exit 1; }; sleep 0.2; done
+  U="$(cat "$1/state/address")/api/v1"; A="Authorization: Bearer $(cat "$1/state/token")"
+}
+
 # Sets IMAGE to the cached "debian" image (kernel, initramfs, OpenSBI), fetching it when absent,
 # and KERNEL_RELEASE to its kernel's release.
 debian_image() {

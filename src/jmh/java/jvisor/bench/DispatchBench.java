@@ -2,7 +2,6 @@ package jvisor.bench;
 
 import java.util.Locale;
 import jvisor.cpu.Hart;
-import jvisor.jit.RegionCompiler;
 import jvisor.machine.Machine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -57,12 +56,11 @@ public class DispatchBench extends BenchDefaults {
         machine.ram().load(BenchMachine.RAM, code, 0, code.length);
         hart = machine.hart(0);
         hart.pc = BenchMachine.RAM;
-        long compiled = RegionCompiler.compiledCount();
         for (int i = 0; i < 16; i++) run(); // enough blocks end on the loop for the JIT to compile it
         if (hart.pc < BenchMachine.RAM || hart.pc >= BenchMachine.RAM + code.length || hart.x[10] <= 0) {
             throw new IllegalStateException("the guest left its loop: pc=0x" + Long.toHexString(hart.pc));
         }
-        if (hart.jit != null && RegionCompiler.compiledCount() == compiled) {
+        if (machine.jit() != null && machine.jit().compiled() + machine.jit().shared() == 0) {
             throw new IllegalStateException("jit=on but the loop was not compiled");
         }
     }

@@ -97,8 +97,8 @@ final class Foreground {
                 cpuNanos / 1e9, boot * 1e3 / cpuNanos);
         if (runs > 0) {
             System.err.printf("jvisor: %.1f%% of instructions in %d compiled-region runs (%.1f per run), %d regions"
-                    + " compiled%n", 100.0 * compiled / insns, runs, (double) compiled / runs,
-                    jvisor.jit.RegionCompiler.compiledCount());
+                    + " compiled, %d taken from the shared cache%n", 100.0 * compiled / insns, runs,
+                    (double) compiled / runs, machine.jit().compiled(), machine.jit().shared());
         }
     }
 }

@@ -63,6 +63,7 @@ public final class DecodeCache implements PageWatcher {
             pages[p] = page;
             MARK.setVolatile(storeMapped, p, (byte) 0); // no hart has a fast store entry for it now
         }
+        if (hart.jit != null) hart.jit.adopt(page);
         return page;
     }
 

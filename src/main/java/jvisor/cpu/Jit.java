@@ -17,6 +17,12 @@ public interface Jit {
     void request(CodePage page, int slot);
 
     /**
+     * Called when {@code page} has become code (its decoding starts): may install regions
+     * compiled before for the same code. On the hart's thread, once per page.
+     */
+    void adopt(CodePage page);
+
+    /**
      * A compiled region and the slots it can be entered at: its first instruction and the return
      * sites of the calls in it (code reached by a return rarely starts where a region does).
      */

@@ -13,6 +13,7 @@ import java.util.Map;
 import jvisor.devices.virtio.VirtioBlock;
 import jvisor.devices.virtio.VirtioDevice;
 import jvisor.devices.virtio.VirtioNet;
+import jvisor.jit.RegionCompiler;
 import jvisor.machine.Boot;
 import jvisor.machine.BootSpec;
 import jvisor.machine.DeviceSpec;
@@ -566,7 +567,7 @@ public final class Vm {
     public synchronized VmStats stats() {
         Machine m = machine;
         long mem = definition.config().memoryBytes();
-        if (m == null) return new VmStats(name, state.label(), null, null, null, null, null, mem, null, null, null);
+        if (m == null) return new VmStats(name, state.label(), null, null, null, null, null, null, null, mem, null, null, null);
         long now = System.nanoTime();
         long insns = 0, compiled = 0;
         List<Double> cpu = new ArrayList<>();
@@ -589,8 +590,10 @@ public final class Vm {
                 nics.add(new VmStats.Nic(n.mac().toString(), n.rxBytes(), n.rxPackets(), n.txBytes(), n.txPackets(), n.dropped()));
             }
         }
+        RegionCompiler jit = m.jit();
         return new VmStats(name, state.label(), (now - startNanos) / 1e9, insns, Math.max(0, mips), cpu,
-                insns == 0 ? 0.0 : (double) compiled / insns, m.ram().size(), Resident.bytes(m.ram().segment()),
+                insns == 0 ? 0.0 : (double) compiled / insns, jit == null ? null : jit.compiled(),
+                jit == null ? null : jit.shared(), m.ram().size(), Resident.bytes(m.ram().segment()),
                 disks, nics);
     }
 }

@@ -12,13 +12,16 @@ import java.util.List;
  * @param mips                 millions of instructions per second since the previous stats call (or the start)
  * @param cpuSeconds           host CPU time of each hart's thread
  * @param jitCoverage          fraction of instructions that ran in compiled regions
+ * @param regionsCompiled      code regions this VM's JIT compiled itself (since it was created in this process)
+ * @param regionsShared        code regions it installed ready-made from the process's cache, compiled by it or
+ *                             another VM (again each time a page that was written becomes code again)
  * @param memoryBytes          guest RAM as defined
  * @param touchedBytes         guest RAM backed by host memory (resident pages), where the host tells
  * @param disks                each virtio disk, in slot order
  * @param nics                 each virtio network card, in slot order
  */
 public record VmStats(String name, String state, Double uptimeSeconds, Long instructions, Double mips,
-                      List<Double> cpuSeconds, Double jitCoverage, long memoryBytes, Long touchedBytes,
+                      List<Double> cpuSeconds, Double jitCoverage, Long regionsCompiled, Long regionsShared, long memoryBytes, Long touchedBytes,
                       List<Disk> disks, List<Nic> nics) {
 
     /**

@@ -13,7 +13,9 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -97,6 +99,9 @@ public final class RegionCompiler implements Jit {
     private final GuestRam ram;
     private final int threshold;
     private final boolean background;
+    private final RegionCache cache = RegionCache.SHARED;
+    /** Regions this machine compiled itself, and those it took from the cache. */
+    private final AtomicLong compiledHere = new AtomicLong(), shared = new AtomicLong();
 
     /**
      * {@code threshold}: counted starts of interpreted code at a slot before it is compiled (1 compiles at the first);
@@ -129,13 +134,56 @@ public final class RegionCompiler implements Jit {
     /** Number of regions compiled so far, by all machines. */
     public static long compiledCount() { return COMPILED.get(); }
 
-    /** A region starting at {@code slot} of {@code page}, or null if nothing there is compilable. */
+    /** Regions this machine compiled (defined a class for). */
+    public long compiled() { return compiledHere.get(); }
+
+    /** Regions this machine installed from those compiled before, by it or by another machine (installs, not classes). */
+    public long shared() { return shared.get(); }
+
+    /**
+     * Installs in a page that just became code the regions compiled before for the same
+     * content, whose ops are all still there: code that was hot in another machine (or before a
+     * page was loaded again elsewhere) runs compiled at once instead of after its warm-up.
+     */
+    @Override
+    public void adopt(CodePage page) {
+        List<Compiled> found = new ArrayList<>();
+        for (RegionCache.Entry e : cache.candidates(RegionCache.pageHash(ram, page.pageOff))) {
+            Region r = e.get();
+            if (r != null && holds(page, e.code)) found.add(new Compiled(r, e.code.entries()));
+        }
+        // Installed once all are checked: an entry installed turns its slot's op into REGION,
+        // which another region holding that slot would no longer match.
+        for (Compiled c : found) page.install(c);
+        shared.addAndGet(found.size());
+    }
+
+    /** Whether each slot of {@code code} holds its op in {@code page}. */
+    private boolean holds(CodePage page, RegionCache.Code code) {
+        for (int i = 0; i < code.members(); i++) if (decode(page, code.slot(i)) != code.op(i)) return false;
+        return true;
+    }
+
+    /**
+     * A region starting at {@code slot} of {@code page}, or null if nothing there is compilable:
+     * from the cache if any machine compiled the same code before.
+     */
     Compiled compile(CodePage page, int slot) {
+        long content = RegionCache.pageHash(ram, page.pageOff);
         for (int limit = MAX_INSTRUCTIONS; limit >= 8; limit /= 2) {
             RegionPlan plan = RegionPlan.of(page.ops, slot, limit, this::decode, page);
             if (plan == null) return null;
+            RegionCache.Code code = RegionCache.Code.of(plan);
+            Region r = cache.find(code, content);
+            if (r != null) {
+                shared.incrementAndGet();
+                return new Compiled(r, plan.entries());
+            }
             byte[] bytes = generate(plan);
-            if (codeLength(bytes) <= MAX_CODE_BYTES) return new Compiled(define(bytes), plan.entries());
+            if (codeLength(bytes) <= MAX_CODE_BYTES) {
+                compiledHere.incrementAndGet();
+                return new Compiled(cache.put(code, define(bytes), content), plan.entries());
+            }
         }
         return null;
     }

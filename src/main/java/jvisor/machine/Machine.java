@@ -47,6 +47,7 @@ public final class Machine implements AutoCloseable {
     private final DecodeCache decoded;
     private final Clock clock;
     private final Hart[] harts;
+    private RegionCompiler jit;
     private final OutputStream console;
     private final Uart16550 uart;
     private final Plic plic;
@@ -115,7 +116,7 @@ public final class Machine implements AutoCloseable {
     public enum JitMode { OFF, ON, EAGER }
 
     public void setJit(JitMode mode) {
-        RegionCompiler compiler = switch (mode) {
+        RegionCompiler compiler = jit = switch (mode) {
             case OFF -> null;
             case ON -> new RegionCompiler(ram, Integer.getInteger("jvisor.jit.threshold", 4096), true);
             case EAGER -> new RegionCompiler(ram, 1, false); // deterministic, for tests
@@ -125,6 +126,9 @@ public final class Machine implements AutoCloseable {
             h.blockSize = mode == JitMode.EAGER ? 7 : Hart.BLOCK_DEFAULT;
         }
     }
+
+    /** The JIT of this machine's harts, or null when its code is interpreted. */
+    public RegionCompiler jit() { return jit; }
 
     public GuestRam ram() { return ram; }
     public Bus bus() { return bus; }

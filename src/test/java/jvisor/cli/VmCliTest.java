@@ -113,7 +113,7 @@ class VmCliTest {
             assertTrue(r.out.contains("after-restore\r\n"), r.out);
 
             String stats = ok(d, "stats", "c1").out;
-            assertTrue(stats.contains("state          running") && stats.contains("memoryBytes    128M"), stats);
+            assertTrue(stats.matches("(?s).*state +running.*memoryBytes +128M.*"), stats); // columns as wide as the longest key
             assertTrue(ok(d, "logs", "c1").out.contains("piped-42"));
             assertEquals("c1: stopped (stopped by the host)", ok(d, "stop", "c1").out.strip());
             assertEquals("c1: deleted", ok(d, "rm", "c1").out.strip());
