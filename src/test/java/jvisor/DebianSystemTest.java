@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * reports the system running, apt installs a package from the Debian mirror through the
  * user-mode NAT, ssh through a host forward runs a command with the key given by --ssh-key, and
  * a file written before a reboot is there after it. Needs the host's ssh and ssh-keygen
- * (openssh-client) as the ssh client.
+ * (openssh-client) as the ssh client. The console goes to target/debian-system-console.log.
  */
 @Tag("system")
 class DebianSystemTest {
@@ -50,7 +50,7 @@ class DebianSystemTest {
         pb.environment().put("XDG_DATA_HOME", home.resolve("data").toString()); // the test's disk, not the user's
         pb.redirectErrorStream(true);
         Process jvisor = pb.start();
-        GuestConsole console = new GuestConsole(jvisor);
+        GuestConsole console = new GuestConsole(jvisor, Path.of("target", "debian-system-console.log"));
         try {
             login(console, BUILD_AND_BOOT_SECONDS);
             String state = console.run("systemctl is-system-running --wait; systemctl --failed --no-legend --plain");
@@ -79,10 +79,9 @@ class DebianSystemTest {
 
     /** Waits for the login prompt after what the console showed so far and logs in as root. */
     private static void login(GuestConsole console, long seconds) throws Exception {
-        int from = console.length();
-        console.await("debian login: ", from, seconds);
+        int prompt = console.await("debian login: ", console.length(), seconds);
         console.type("root\n");
-        console.await("root@debian:~# ", from, COMMAND_SECONDS);
+        console.await("root@debian:~# ", prompt, COMMAND_SECONDS); // the shell's, not one from before a reboot
     }
 
     private static String exec(List<String> command) throws IOException, InterruptedException {
@@ -99,16 +98,20 @@ class DebianSystemTest {
         private final OutputStream keys;
         private int commands;
 
-        GuestConsole(Process jvisor) {
+        /** Reads jvisor's output as it comes, also into {@code log} (for a failure's whole story). */
+        GuestConsole(Process jvisor, Path log) throws IOException {
             this.keys = jvisor.getOutputStream();
             InputStream out = jvisor.getInputStream();
+            OutputStream copy = java.nio.file.Files.newOutputStream(log);
             Thread.ofPlatform().daemon().start(() -> {
                 byte[] buf = new byte[8192];
-                try {
+                try (copy) {
                     for (int n; (n = out.read(buf)) > 0; ) {
                         synchronized (seen) {
                             seen.write(buf, 0, n);
                         }
+                        copy.write(buf, 0, n);
+                        copy.flush();
                     }
                 } catch (IOException e) {
                     // jvisor ended
@@ -118,7 +121,7 @@ class DebianSystemTest {
 
         String text() {
             synchronized (seen) {
-                return seen.toString(StandardCharsets.UTF_8);
+                return seen.toString(StandardCharsets.ISO_8859_1); // a char per byte: positions are lengths
             }
         }
 
