@@ -38,30 +38,19 @@ class DebArchiveTest {
 
     @Test
     void readsADebBuiltByDpkgDeb() throws IOException, InterruptedException {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/dpkg-deb")), "dpkg-deb not installed");
-        Path root = dir.resolve("pkg");
-        Files.createDirectories(root.resolve("DEBIAN"));
-        Files.writeString(root.resolve("DEBIAN/control"), "Package: jvisor-test\nVersion: 1.0-1\nArchitecture: riscv64\n"
-                + "Maintainer: jvisor <jvisor@example.org>\nDescription: test\n");
+        Path root = packageRoot();
         Files.createDirectories(root.resolve("usr/lib/modules/6.12.1/kernel"));
         byte[] ko = TestDebs.module("name=m", "depends=");
         Files.write(root.resolve("usr/lib/modules/6.12.1/kernel/m.ko"), ko);
         Path deb = dir.resolve("t.deb");
-        Process p = new ProcessBuilder("dpkg-deb", "-Zxz", "--root-owner-group", "--build", root.toString(), deb.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
+        dpkgDeb("-Zxz", "--root-owner-group", "--build", root.toString(), deb.toString());
         assertArrayEquals(ko, read(deb).get("usr/lib/modules/6.12.1/kernel/m.ko"));
     }
 
     /** The uncompressed rewrite a build guest installs: dpkg-deb itself reads it, with the same files and control. */
     @Test
     void decompressedDebIsOneDpkgReads() throws IOException, InterruptedException {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/dpkg-deb")), "dpkg-deb not installed");
-        Path root = dir.resolve("pkg");
-        Files.createDirectories(root.resolve("DEBIAN"));
-        Files.writeString(root.resolve("DEBIAN/control"), "Package: jvisor-test\nVersion: 1.0-1\nArchitecture: riscv64\n"
-                + "Maintainer: jvisor <jvisor@example.org>\nDescription: test\n");
+        Path root = packageRoot();
         Files.createDirectories(root.resolve("usr/share/jvisor"));
         Files.writeString(root.resolve("usr/share/jvisor/file"), "contents ".repeat(1000));
         Path deb = dir.resolve("t.deb"), plain = dir.resolve("plain.deb");
@@ -72,6 +61,16 @@ class DebArchiveTest {
         assertEquals(dpkgDeb("-c", deb.toString()), dpkgDeb("-c", plain.toString()));
         assertArrayEquals(read(deb).get("usr/share/jvisor/file"), read(plain).get("usr/share/jvisor/file"));
         assertTrue(Files.size(plain) > 9000, "uncompressed: " + Files.size(plain));
+    }
+
+    /** A package's tree for dpkg-deb --build, with its control file (skips the test without dpkg-deb). */
+    private Path packageRoot() throws IOException {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/dpkg-deb")), "dpkg-deb not installed");
+        Path root = dir.resolve("pkg");
+        Files.createDirectories(root.resolve("DEBIAN"));
+        Files.writeString(root.resolve("DEBIAN/control"), "Package: jvisor-test\nVersion: 1.0-1\nArchitecture: riscv64\n"
+                + "Maintainer: jvisor <jvisor@example.org>\nDescription: test\n");
+        return root;
     }
 
     private static String dpkgDeb(String... args) throws IOException, InterruptedException {
