@@ -86,7 +86,7 @@ class ImagesCliTest {
     void unknownImageIsAUsageError() {
         Result r = jvisor("run", "fedora", "--cache", dir.toString());
         assertEquals(2, r.status());
-        assertEquals("jvisor: no image called 'fedora'; available: debian\n", r.err());
+        assertEquals("jvisor: no image called 'fedora'; available: debian, debian-system\n", r.err());
     }
 
     @Test
@@ -98,7 +98,7 @@ class ImagesCliTest {
         fakeImage("6.12.117-1_1%3a1.37.0-6+b9_1.6-1_abcdef12");
         r = jvisor("images", "--cache", dir.resolve("cache").toString());
         assertEquals(0, r.status(), r.err());
-        assertTrue(r.out().contains("debian   4.0M     linux 6.12.117-1, busybox 1:1.37.0-6+b9 (built 2026-11-28T05:35:27Z)"),
+        assertTrue(r.out().contains("debian         4.0M     linux 6.12.117-1, busybox 1:1.37.0-6+b9 (built 2026-11-28T05:35:27Z)"),
                 r.out());
         assertTrue(r.out().contains("Available: debian ("), r.out());
     }
