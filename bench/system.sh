@@ -22,7 +22,7 @@ fi
 IMG="$(ls -dt "${XDG_CACHE_HOME:-$HOME/.cache}"/jvisor/images/debian-system/*/ | head -1)"
 IMG="${IMG%/}"
 IMAGE="$IMG" # how shown() abbreviates it
-CMDLINE="$(sed -n 's/^cmdline=//p' "$IMG/image.properties" | sed 's/\\//g')" # a properties file escapes '=
+CMDLINE="$(sed -n 's/^cmdline=//p' "$IMG/image.properties" | sed 's/\\//g')" # unescaped: a properties file writes = as \=
 PACKAGES="$(sed -n 's/^packages=//p' "$IMG/image.properties")"
 ovl="$OUT/system-overlay.qcow2"
 SYSTEMS=(jvisor qemu)
