@@ -133,7 +133,7 @@ public final class Images {
 
         List<Path> debs = new ArrayList<>();
         for (PackageIndex.Package p : pkgs.all()) {
-            Path deb = cache.downloads().resolve(p.filename().substring(p.filename().lastIndexOf('/') + 1));
+            Path deb = cache.downloads().resolve(p.fileName());
             http.fetch(URI.create(mirror + "/" + p.filename()), deb, p.sha256(), p.size(), p.name());
             debs.add(deb);
         }
@@ -168,7 +168,7 @@ public final class Images {
                 new SystemBuild(spec, mirror, log, progress, buildGuest).build(p.plan(), p.debs(), staging, buildLog);
                 CachedImage image = locked(cache.root(), () -> {
                     for (PackageIndex.Package d : p.plan().downloads()) {
-                        Files.deleteIfExists(cache.downloads().resolve(SystemBuild.fileName(d))); // the image holds them now
+                        Files.deleteIfExists(cache.downloads().resolve(d.fileName())); // the image holds them now
                     }
                     return cache.commit(spec.name(), p.key(), staging);
                 });
@@ -262,7 +262,7 @@ public final class Images {
         long total = packages.stream().mapToLong(PackageIndex.Package::size).sum();
         try (Progress bar = new Progress(progress, "downloading " + packages.size() + " packages", total)) {
             for (PackageIndex.Package p : packages) {
-                Path deb = cache.downloads().resolve(SystemBuild.fileName(p));
+                Path deb = cache.downloads().resolve(p.fileName());
                 quiet.fetch(URI.create(mirror + "/" + p.filename()), deb, p.sha256(), p.size(), p.name());
                 debs.add(deb);
                 bar.advance(p.size());

@@ -30,6 +30,9 @@ final class PackageIndex {
                     Relations.NONE);
         }
 
+        /** The .deb's file name, the last part of {@link #filename} (the path on the mirror). */
+        String fileName() { return filename.substring(filename.lastIndexOf('/') + 1); }
+
         @Override
         public String toString() { return name + " " + version; }
     }

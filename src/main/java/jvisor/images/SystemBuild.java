@@ -167,7 +167,7 @@ final class SystemBuild {
         List<PackageIndex.Package> system = plan.system();
         try (Progress bar = new Progress(progress, "unpacking packages", system.size(), "packages")) {
             for (int i = 3; i < downloads.size(); i++) {
-                DebArchive.decompress(debs.get(i), share.resolve(fileName(downloads.get(i))));
+                DebArchive.decompress(debs.get(i), share.resolve(downloads.get(i).fileName()));
                 bar.advance(1);
             }
         }
@@ -253,12 +253,8 @@ final class SystemBuild {
         }
     }
 
-    static String fileName(PackageIndex.Package p) {
-        return p.filename().substring(p.filename().lastIndexOf('/') + 1);
-    }
-
     private static List<String> fileNames(List<PackageIndex.Package> packages) {
-        return packages.stream().map(SystemBuild::fileName).toList();
+        return packages.stream().map(PackageIndex.Package::fileName).toList();
     }
 
     /**
