@@ -125,8 +125,9 @@ public final class Vm {
         host.reserve(name, config.memoryBytes());
         List<VirtioDevice> devices = List.of();
         try {
-            Boot boot = d.bootSpec().resolve(this::image);
-            List<DeviceSpec> specs = withSystemDisk(d);
+            jvisor.images.CachedImage img = d.image() == null ? null : image(d.image());
+            Boot boot = d.bootSpec().resolve(n -> img);
+            List<DeviceSpec> specs = withSystemDisk(d, img);
             devices = Devices.open(specs);
             Machine m = build(config, boot, specs, devices);
             launch(m, "started");
@@ -144,10 +145,8 @@ public final class Vm {
      * The definition's devices, after a system image's disk (vda): the VM's own persistent
      * overlay in the state directory, made on its first start.
      */
-    private List<DeviceSpec> withSystemDisk(VmDefinition d) throws IOException {
-        if (d.image() == null) return d.devices();
-        jvisor.images.CachedImage img = image(d.image());
-        if (img.disk() == null) return d.devices();
+    private List<DeviceSpec> withSystemDisk(VmDefinition d, jvisor.images.CachedImage img) throws IOException {
+        if (img == null || img.disk() == null) return d.devices();
         Path disk = host.stateDir().diskFile(name);
         jvisor.images.SystemDisk.prepare(img, disk, 0, false);
         List<DeviceSpec> specs = new java.util.ArrayList<>(d.devices());
