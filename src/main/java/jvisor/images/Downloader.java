@@ -198,9 +198,11 @@ final class Downloader {
     }
 
     private ImageException httpError(URI uri, int status) {
-        String hint = status == 404
-                ? "; is " + mirror + " a Debian mirror with this suite? Pass --mirror URL to use another"
-                : "; try again later or pass --mirror URL";
+        String hint = status != 404 ? "; try again later or pass --mirror URL"
+                // the signed index names the package, so the mirror is one caught mid-update
+                : uri.getPath().contains("/pool/") ? "; the mirror's index lists it but the mirror lacks it (an update "
+                        + "under way?): try again later or pass --mirror URL to use another"
+                : "; is " + mirror + " a Debian mirror with this suite? Pass --mirror URL to use another";
         return new ImageException(uri + ": HTTP " + status + " from the mirror" + hint);
     }
 

@@ -175,11 +175,33 @@ public final class Images {
                 log.printf("jvisor: built %s in %d s: %d packages, %s%n", spec.name(), (System.nanoTime() - start) / 1_000_000_000L,
                         p.plan().system().size(), image.dir());
                 return image;
+            } catch (IOException e) {
+                throw buildFailure(spec, e);
             } finally {
                 ImageCache.deleteTree(staging);
                 ImageCache.deleteTree(p.debs().getFirst().getParent());
             }
         });
+    }
+
+    /** Room a system build needs in the cache: the uncompressed packages, the disk, the downloads. */
+    private static final long SYSTEM_BUILD_ROOM = 2L << 30;
+
+    /**
+     * A failed system build, told with the cache's free space when that is short: a full host
+     * disk shows first as whatever failed to write, on the host or (as I/O errors) in the guest.
+     */
+    private ImageException buildFailure(ImageSpec spec, IOException e) {
+        long free;
+        try {
+            free = Files.getFileStore(cache.root()).getUsableSpace();
+        } catch (IOException unknown) {
+            free = Long.MAX_VALUE;
+        }
+        String room = free < SYSTEM_BUILD_ROOM ? "; only " + (free >> 20) + " MiB are free in " + cache.root()
+                + ", and a build needs about " + (SYSTEM_BUILD_ROOM >> 30) + " GiB: free some space and run it again" : "";
+        if (e instanceof ImageException known) return room.isEmpty() ? known : new ImageException(known.getMessage() + room, e);
+        return new ImageException("building the " + spec.name() + " image in " + cache.root() + " failed: " + e.getMessage() + room, e);
     }
 
     /** What a system build starts from: the cached image if there is one, else the plan and its packages. */

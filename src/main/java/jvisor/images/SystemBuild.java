@@ -231,8 +231,10 @@ final class SystemBuild {
             status = guest.run(s, console, QUIET_LIMIT);
         }
         if (!console.done()) {
-            throw new ImageException("building the " + spec.name() + " image failed " + console.failure()
-                    + (status != 0 ? " (the build machine stopped with status " + status + ")" : "")
+            String stopped = status == BuildGuest.SILENT ? " (its console was silent for " + QUIET_LIMIT.toMinutes()
+                    + " minutes, so the build machine was stopped)"
+                    : status != 0 ? " (the build machine stopped with status " + status + ")" : "";
+            throw new ImageException("building the " + spec.name() + " image failed " + console.failure() + stopped
                     + "; the guest's console is in " + buildLog);
         }
     }
@@ -271,7 +273,7 @@ final class SystemBuild {
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
         private Progress bar;
         private int configured;
-        private boolean done;
+        private boolean done, errorContinues;
         private String failedStep, lastError;
 
         BuildConsole(Path log, int required, int all, PrintStream out) throws IOException {
@@ -286,14 +288,21 @@ final class SystemBuild {
             file.write(b);
             if (b == '\n') {
                 file.flush(); // someone may be watching the log
-                line(line.toString(StandardCharsets.UTF_8).replaceAll("\u001b\\[[0-9;]*m", "").strip());
+                line(line.toString(StandardCharsets.UTF_8).replaceAll("\u001b\\[[0-9;]*m", "").stripTrailing());
                 line.reset();
             } else if (line.size() < 4096) {
                 line.write(b);
             }
         }
 
-        private void line(String s) {
+        private void line(String raw) {
+            String s = raw.strip();
+            if (errorContinues && raw.startsWith(" ") && !s.isEmpty()) {
+                lastError += " " + s; // dpkg gives the reason on the next, indented line
+                errorContinues = false;
+                return;
+            }
+            errorContinues = false;
             Matcher m = STEP.matcher(s);
             if (m.matches()) {
                 switch (m.group(1)) {
@@ -310,6 +319,7 @@ final class SystemBuild {
                 if (bar != null) bar.set(configured);
             } else if (DPKG_ERROR.matcher(s).matches()) {
                 lastError = s;
+                errorContinues = s.endsWith(":");
             }
         }
 

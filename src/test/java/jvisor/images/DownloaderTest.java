@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,11 +113,7 @@ class DownloaderTest {
 
     @Test
     void unreachableMirrorIsNamed() throws IOException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort(); // closed again: nothing listens there
-        }
-        String url = "http://127.0.0.1:" + port + "/debian";
+        String url = FakeMirror.deadUrl();
         ImageException e = assertThrows(ImageException.Unreachable.class,
                 () -> new Downloader(url, null).get(URI.create(url + "/dists/trixie/InRelease")));
         assertTrue(e.getMessage().startsWith("cannot reach the mirror " + url), e.getMessage());

@@ -37,9 +37,19 @@ final class FakeMirror implements AutoCloseable {
 
     String url() { return "http://127.0.0.1:" + server.getAddress().getPort() + "/debian"; }
 
+    /** A mirror URL where nothing listens: a port that was free a moment ago. */
+    static String deadUrl() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return "http://127.0.0.1:" + s.getLocalPort() + "/debian";
+        }
+    }
+
     void put(String path, byte[] content) { files.put(path, content); }
 
     byte[] get(String path) { return files.get(path); }
+
+    /** Takes {@code path} away: requests for it get 404, as from a mirror caught mid-update. */
+    byte[] remove(String path) { return files.remove(path); }
 
     /** The next {@code times} responses for {@code path} stop after half the content. */
     void dropMidway(String path, int times) { drops.put(path, new AtomicInteger(times)); }
@@ -153,6 +163,28 @@ final class FakeMirror implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Adds a Debian system's packages in miniature, enough for {@code debian-system}'s plan: the
+     * required and essential ones, e2fsprogs (which makes the filesystem), and what the catalog
+     * names beside the priorities; each .deb holds one file under /usr/share/doc.
+     */
+    FakeMirror withSystemPackages(TestKeys keys) throws IOException {
+        String[][] system = {{"base-files", "13.8", "required", "yes", ""}, {"dpkg", "1.22.21", "required", "yes", "libc6"},
+            {"libc6", "2.41-12", "required", "", ""}, {"base-passwd", "3.6.7", "required", "", ""},
+            {"e2fsprogs", "1.47.2-3", "required", "", "libc6"}, {"apt", "3.0.3", "important", "", "libc6"},
+            {"systemd", "257.9-1", "important", "", "libc6"}, {"systemd-sysv", "257.9-1", "important", "", "systemd"},
+            {"udev", "257.9-1", "important", "", "systemd"}, {"systemd-resolved", "257.9-1", "optional", "", "systemd"},
+            {"openssh-server", "1:10.0p1-7", "optional", "", "libc6"}, {"ca-certificates", "20250419", "optional", "", ""},
+            {"less", "668-1", "important", "", ""}, {"nano", "8.4-1", "important", "", ""}, {"kmod", "34.2-2", "important", "", ""}};
+        for (String[] p : system) {
+            String fields = "Priority: " + p[2] + "\n" + (p[3].isEmpty() ? "" : "Essential: yes\n");
+            addPackage(p[0], p[1], p[4], fields, TestDebs.deb(Map.of("usr/share/doc/" + p[0] + "/copyright",
+                    ("the " + p[0] + " package").getBytes(StandardCharsets.US_ASCII))));
+        }
+        publish(keys, "linux-image-riscv64", "6.12.9-1", KERNEL + " (= 6.12.9-1)");
+        return this;
+    }
+
     /** Puts {@code deb} in the place of the package called {@code name} and publishes the archive again. */
     void replace(TestKeys keys, String name, String version, String depends, byte[] deb) throws IOException {
         addPackage(name, version, depends, deb);
@@ -166,15 +198,20 @@ final class FakeMirror implements AutoCloseable {
     }
 
     private void addPackage(String name, String version, String depends, byte[] deb) {
+        addPackage(name, version, depends, "", deb);
+    }
+
+    private void addPackage(String name, String version, String depends, String fields, byte[] deb) {
         String file = name + "_" + version.replaceFirst("^[0-9]+:", "") + "_riscv64.deb"; // no epoch, as in Debian
         String path = "pool/main/" + name.charAt(0) + "/" + name + "/" + file;
         put(path, deb);
         pool.put(name, path);
-        stanzas.put(name, stanza(name, version, depends, path, deb));
+        stanzas.put(name, stanza(name, version, depends, fields, path, deb));
     }
 
-    private static String stanza(String name, String version, String depends, String path, byte[] deb) {
-        return "Package: " + name + "\nVersion: " + version + "\nArchitecture: riscv64\n"
+    /** {@code fields}: more of the stanza's lines, each ending in a newline (Priority, Essential). */
+    private static String stanza(String name, String version, String depends, String fields, String path, byte[] deb) {
+        return "Package: " + name + "\nVersion: " + version + "\n" + fields + "Architecture: riscv64\n"
                 + (depends.isEmpty() ? "" : "Depends: " + depends + "\n")
                 + "Description: test package\n continued description line\n .\n more\n"
                 + "Filename: " + path + "\nSize: " + deb.length + "\nSHA256: " + Downloader.sha256(deb) + "\n";
@@ -190,7 +227,7 @@ final class FakeMirror implements AutoCloseable {
         StringBuilder packages = new StringBuilder();
         for (String s : stanzas.values()) packages.append(s).append('\n');
         if (!extra.isEmpty()) packages.append(extra).append('\n');
-        packages.append(stanza(meta, metaVersion, metaDepends, "pool/main/l/meta.deb", new byte[0]));
+        packages.append(stanza(meta, metaVersion, metaDepends, "", "pool/main/l/meta.deb", new byte[0]));
         byte[] plain = packages.toString().getBytes(StandardCharsets.UTF_8);
         byte[] xz = TestDebs.xz(plain);
         put("dists/trixie/main/binary-riscv64/Packages.xz", xz);

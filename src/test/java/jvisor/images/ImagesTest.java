@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,12 +54,6 @@ class ImagesTest {
     private List<String> cacheFiles() throws IOException {
         try (Stream<Path> s = Files.walk(dir.resolve("cache"))) {
             return s.filter(Files::isRegularFile).map(p -> dir.resolve("cache").relativize(p).toString()).sorted().toList();
-        }
-    }
-
-    private static String deadMirror() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return "http://127.0.0.1:" + s.getLocalPort() + "/debian";
         }
     }
 
@@ -126,7 +119,7 @@ class ImagesTest {
     @Test
     void unreachableMirrorFallsBackToTheCachedImage() throws IOException {
         CachedImage cached = images().pull("debian");
-        String dead = deadMirror();
+        String dead = FakeMirror.deadUrl();
         CachedImage offline = images(dead, List.of(keyring)).obtain("debian");
         assertEquals(cached.dir(), offline.dir());
         assertEquals(1, log().lines().count(), log());
@@ -136,7 +129,7 @@ class ImagesTest {
 
     @Test
     void unreachableMirrorWithoutACacheIsAClearError() throws IOException {
-        String dead = deadMirror();
+        String dead = FakeMirror.deadUrl();
         ImageException e = assertThrows(ImageException.Unreachable.class,
                 () -> images(dead, List.of(keyring)).obtain("debian"));
         assertTrue(e.getMessage().startsWith("cannot reach the mirror " + dead), e.getMessage());

@@ -108,7 +108,21 @@ class SystemBuildTest {
                         + "@jvisor failed configure-base\n").getBytes());
             }
             assertFalse(bad.done());
-            assertEquals("at step 'configure-base' (dpkg: error processing package openssh-server (--configure):)", bad.failure());
+            assertEquals("at step 'configure-base' (dpkg: error processing package openssh-server (--configure): installed "
+                    + "openssh-server package post-installation script subprocess returned error exit status 1)", bad.failure());
+
+            // dpkg's words when the build's disk is full
+            SystemBuild.BuildConsole full = new SystemBuild.BuildConsole(log, 2, 3, null);
+            try (full) {
+                full.write(("@jvisor core\nUnpacking perl-base (5.40.1-6) ...\n"
+                        + "dpkg: error processing archive /debs/libc6_2.41-12_riscv64.deb (--install):\n"
+                        + " cannot copy extracted data for './usr/lib/riscv64-linux-gnu/libc.so.6' to "
+                        + "'/usr/lib/riscv64-linux-gnu/libc.so.6.dpkg-new': failed to write (No space left on device)\n"
+                        + "Errors were encountered while processing:\n /debs/libc6_2.41-12_riscv64.deb\n"
+                        + "@jvisor failed core\n").getBytes());
+            }
+            assertTrue(full.failure().startsWith("at step 'core' (dpkg: error processing archive /debs/libc6_2.41-12_riscv64.deb")
+                    && full.failure().endsWith("failed to write (No space left on device))"), full.failure());
 
             SystemBuild.BuildConsole cut = new SystemBuild.BuildConsole(log, 2, 3, null);
             try (cut) {
