@@ -20,7 +20,7 @@ import picocli.CommandLine.ScopeType;
  * {@code jvisor vm ...}: the daemon's VMs by name, through its REST API only (like virsh over
  * libvirtd). Tables for people; {@code --json} prints the API's answers for scripts.
  */
-@Command(name = "vm", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "vm", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, sortOptions = false,
         description = {"Manage the VMs of a running 'jvisor serve' daemon through its REST API."},
         subcommands = {VmConsole.class})
 final class VmCommand {

@@ -25,14 +25,18 @@ class RunErrorsTest {
     private record Result(int status, String err) {}
 
     private static Result run(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "run";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return jvisor(all);
+    }
+
+    private static Result jvisor(String... args) {
         PrintStream err = System.err;
         ByteArrayOutputStream e = new ByteArrayOutputStream();
         System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
         try {
-            String[] all = new String[args.length + 1];
-            all[0] = "run";
-            System.arraycopy(args, 0, all, 1, args.length);
-            return new Result(Main.execute(all), e.toString(StandardCharsets.UTF_8));
+            return new Result(Main.execute(args), e.toString(StandardCharsets.UTF_8));
         } finally {
             System.setErr(err);
         }
@@ -111,6 +115,15 @@ class RunErrorsTest {
         rejected(run("--kernel", dir.resolve("missing").toString()), "missing", "no such readable file");
         Path disk = Files.write(dir.resolve("d.raw"), new byte[4096]);
         rejected(run("--kernel", k.toString(), "--disk", disk + ",cache=fast"), "--disk cache", "unsafe", "fast");
+    }
+
+    /** An unknown option points to the help of the command it was given to, however deep. */
+    @Test
+    void unknownOptionsPointToTheirCommandsHelp() {
+        rejected(run("--bogus"), "'--bogus'", "see 'jvisor run --help'");
+        rejected(jvisor("vm", "list", "--bogus"), "'--bogus'", "see 'jvisor vm list --help'");
+        rejected(jvisor("images", "pull", "--bogus"), "see 'jvisor images pull --help'");
+        rejected(jvisor("bogus"), "'bogus'", "see 'jvisor --help'");
     }
 
     /** The options of a system image's disk mean nothing for a kernel or the busybox image. */
