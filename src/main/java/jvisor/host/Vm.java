@@ -520,7 +520,10 @@ public final class Vm {
     synchronized void migrationFailed(OutgoingMigration m, boolean resume, String why) {
         lastMigration = m;
         migration = null;
-        if (resume && machine != null) machine.resume();
+        if (machine != null) {
+            if (resume) machine.resume(); // takes back what the hand-over let go, as reclaim does
+            else machine.reclaim();
+        }
         host.event(this, why);
     }
 

@@ -467,9 +467,41 @@ public final class Machine implements AutoCloseable {
         Thread.sleep(java.time.Duration.ofNanos(runNanos));
     }
 
+    /**
+     * Lets go of the host resources the VM's copy on a live migration's destination will take
+     * (forwarded ports: the destination may be on this machine); the machine must be paused.
+     * {@link #reclaim} (or {@link #resume}) takes them back if the guest stays here.
+     */
+    void handOver() {
+        synchronized (pauseLock) {
+            if (!paused) throw new IllegalStateException("pause the machine before handing it over");
+            for (VirtioMmio v : virtio) v.device().handOver();
+            handedOver = true;
+        }
+    }
+
+    /**
+     * Takes back what {@link #handOver} let go: the migration did not hand the guest over. What
+     * another program took meanwhile is told on stderr, and the guest goes on without it.
+     */
+    public void reclaim() {
+        synchronized (pauseLock) {
+            if (!handedOver) return;
+            handedOver = false;
+            for (VirtioMmio v : virtio) {
+                try {
+                    v.device().reclaim();
+                } catch (IOException e) {
+                    System.err.println("jvisor: " + v.device().name() + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
     /** Lets a paused guest go on: its clock continues from where it stopped. */
     public void resume() {
         synchronized (pauseLock) {
+            reclaim();
             if (!paused) return;
             clock.thaw();
             for (VirtioMmio v : virtio) v.resume();
@@ -481,6 +513,9 @@ public final class Machine implements AutoCloseable {
     public boolean paused() {
         synchronized (pauseLock) { return paused; }
     }
+
+    /** Whether devices let go of host resources for a migration ({@link #handOver}), not yet reclaimed. */
+    private boolean handedOver;
 
     /** What the state stream's "machine" section says of this machine; throws if it cannot be saved. */
     synchronized MachineState.Config stateConfig() {

@@ -104,6 +104,7 @@ public final class Migration {
             send(pages);
             left = new BitSet();
             machine.flushDevices();
+            machine.handOver();
             MachineState.writeOverlays(machine, out, config);
             MachineState.writeDisks(config, out);
             machine.saveState(out);

@@ -16,9 +16,10 @@ import java.nio.channels.SocketChannel;
  * side takes any free port ({@link #boundAddress} tells which).
  */
 public final class HostForward {
-    private final InetSocketAddress listen;
+    /** Where to listen: as asked, then where it first listened (a port asked as 0 stays the one it got). */
+    private volatile InetSocketAddress listen;
     private final int guestPort;
-    private ServerSocketChannel server;
+    private volatile ServerSocketChannel server;
 
     public HostForward(InetSocketAddress listen, int guestPort) {
         this.listen = listen;
@@ -59,33 +60,41 @@ public final class HostForward {
 
     public int guestPort() { return guestPort; }
 
+    /** Listens (again, after {@link #close}) and lets {@code selector} report connections. */
     void bind(Selector selector) throws IOException {
-        server = ServerSocketChannel.open();
-        server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        ServerSocketChannel s = ServerSocketChannel.open();
+        s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         try {
-            server.bind(listen);
+            s.bind(listen);
         } catch (IOException e) {
-            server.close();
+            s.close();
             throw new IOException("hostfwd: cannot listen on " + listen + ": " + e.getMessage(), e);
         }
-        server.configureBlocking(false);
-        server.register(selector, SelectionKey.OP_ACCEPT, this);
+        listen = (InetSocketAddress) s.getLocalAddress();
+        s.configureBlocking(false);
+        s.register(selector, SelectionKey.OP_ACCEPT, this);
+        server = s;
     }
 
-    SocketChannel accept() throws IOException { return server.accept(); }
-
-    /** Where the forward listens (the real port when 0 was asked for). */
-    public InetSocketAddress boundAddress() {
+    /** A host connection, or null (none waiting, or the forward let go of its port meanwhile). */
+    SocketChannel accept() throws IOException {
+        ServerSocketChannel s = server;
         try {
-            return (InetSocketAddress) server.getLocalAddress();
-        } catch (IOException | NullPointerException e) {
-            return listen;
+            return s == null ? null : s.accept();
+        } catch (java.nio.channels.ClosedChannelException e) {
+            return null;
         }
     }
 
+    /** Where the forward listens (the real port when 0 was asked for). */
+    public InetSocketAddress boundAddress() { return listen; }
+
+    /** Stops listening; {@link #bind} listens again on the same address. */
     void close() {
+        ServerSocketChannel s = server;
+        server = null;
         try {
-            if (server != null) server.close();
+            if (s != null) s.close();
         } catch (IOException e) {
             // closing anyway
         }

@@ -11,6 +11,12 @@ public interface NetBackend extends AutoCloseable {
     /** A frame the guest sent (Ethernet header first); must not block. */
     void fromGuest(byte[] frame);
 
+    /** Lets go of the host ports this backend listens on, for a live migration's destination ({@link jvisor.devices.virtio.VirtioDevice#handOver}). */
+    default void handOver() { }
+
+    /** Listens on the ports {@link #handOver} let go again. */
+    default void reclaim() throws java.io.IOException { }
+
     @Override
     void close();
 }

@@ -44,6 +44,8 @@ public final class UserNetwork implements NetBackend {
     private final InetSocketAddress resolver;
     private final Selector selector;
     private final ConcurrentLinkedQueue<byte[]> incoming = new ConcurrentLinkedQueue<>();
+    /** Work for the network thread from other threads (it owns the selector). */
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final Map<TcpFlow.Key, TcpFlow> tcp = new HashMap<>();
     private final Set<TcpFlow> acks = new LinkedHashSet<>();
@@ -128,6 +130,8 @@ public final class UserNetwork implements NetBackend {
                 wakeupPending.set(false);
                 byte[] frame;
                 while ((frame = incoming.poll()) != null) frame(frame);
+                Runnable task;
+                while ((task = tasks.poll()) != null) task.run();
                 for (TcpFlow f : acks) f.flushAck();
                 acks.clear();
                 if (now - lastTick >= TICK) {
@@ -277,6 +281,71 @@ public final class UserNetwork implements NetBackend {
             // nothing left to release
         }
     }
+
+    /**
+     * Closes the forwards' listening sockets on the network thread, which then selects once: a
+     * channel registered with a selector keeps its port until the selector lets go of its key.
+     */
+    @Override
+    public void handOver() {
+        Runnable release = () -> {
+            for (HostForward f : forwards) f.close();
+            try {
+                selector.selectNow();
+            } catch (IOException e) {
+                System.err.println("jvisor: user network: " + e);
+            }
+        };
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) {
+            release.run();
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        tasks.add(() -> {
+            release.run();
+            done.complete(null);
+        });
+        selector.wakeup();
+        try {
+            done.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            System.err.println("jvisor: user network: the host forwards did not let go of their ports: " + e);
+        }
+    }
+
+    /**
+     * Listens again on every forward's port; a port still held (by a destination that took the
+     * VM and is letting it go) is tried again for a few seconds.
+     */
+    @Override
+    public void reclaim() throws IOException {
+        for (HostForward f : forwards) {
+            long deadline = System.nanoTime() + RECLAIM_PATIENCE.toNanos();
+            while (true) {
+                try {
+                    f.bind(selector);
+                    break;
+                } catch (IOException e) {
+                    if (System.nanoTime() > deadline) throw e;
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException i) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
+        }
+        selector.wakeup();
+    }
+
+    private static final java.time.Duration RECLAIM_PATIENCE = java.time.Duration.ofSeconds(5);
 
     /** The forwards' bound addresses, for messages and tests. */
     public List<InetSocketAddress> forwardAddresses() {

@@ -24,7 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  * broken link ends both), and
  * the destination daemon killed (a process of its own, SIGKILL) during pre-copy, during
  * stop-and-copy and once all state is sent. Each time the VM survives on exactly one host,
- * running, with its shell state, and the source's API says what happened.
+ * running, with its shell state, and the source's API says what happened. The VM serves a web
+ * page through a host forward: the port moves with it between the two daemons of this machine
+ * (the source lets go of it at its final stop, and takes it back when the VM stays), so the page
+ * is there through the same port wherever the VM runs.
  */
 @Tag("system")
 class MigrationFaultTest {
@@ -37,16 +40,26 @@ class MigrationFaultTest {
     private static final String ARRIVED = "arrived by live migration";
 
     @TempDir Path dir;
+    private java.net.InetSocketAddress forward;
 
     @Test
     void theVmSurvivesOnExactlyOneHostWhateverBreaks() throws Exception {
         LinuxGuest.assumeAvailable();
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            forward = (java.net.InetSocketAddress) free.getLocalSocketAddress();
+        }
         try (Daemon a = Daemon.start(dir.resolve("a"), 4L << 30)) {
-            a.ok(201, "POST", "/vms?start=true", Daemon.testGuest("g"));
+            Map<String, Object> g = new java.util.LinkedHashMap<>(Daemon.testGuest("g"));
+            g.put("append", "console=ttyS0 quiet jvisor.modules=virtio_mmio,virtio_net");
+            g.put("nets", List.of("user,hostfwd=tcp:127.0.0.1:" + forward.getPort() + "-:8080"));
+            a.ok(201, "POST", "/vms?start=true", g);
             try (Daemon.Console c = a.console("g")) {
                 c.awaitReady(BOOT);
                 c.ok("KEPT=$((40 + 2))", CMD);
+                c.ok("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && mkdir -p /www"
+                        + " && echo served-by-g > /www/index.html && (httpd -p 8080 -h /www &)", CMD);
             }
+            checkOnlyOn(a, null, "before any migration");
             // Bad requests name the field to fix.
             assertEquals("to", a.call("POST", "/vms/g/migrate", Map.of("token", "x")).json().get("field").asText());
             assertEquals("to", a.call("POST", "/vms/g/migrate", Map.of("to", "ftp://h:1", "token", "x")).json().get("field").asText());
@@ -110,8 +123,11 @@ class MigrationFaultTest {
         return s;
     }
 
-    /** g runs on {@code on} and answers with its shell state; {@code other} (if up) does not have it. */
-    private static void checkOnlyOn(Daemon on, Daemon other, String what) throws InterruptedException {
+    /**
+     * g runs on {@code on} and answers with its shell state and its web page through the host
+     * forward; {@code other} (if up) does not have it.
+     */
+    private void checkOnlyOn(Daemon on, Daemon other, String what) throws InterruptedException {
         assertEquals("running", on.ok(200, "GET", "/vms/g", null).get("state").asText(), what);
         if (other != null) {
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -123,6 +139,8 @@ class MigrationFaultTest {
         try (Daemon.Console c = on.console("g")) {
             assertEquals("42\n", c.ok("echo $KEPT", CMD), what);
         }
+        String page = jvisor.testing.PlainHttp.get(forward, "/index.html");
+        assertTrue(page.contains(" 200 ") && page.contains("served-by-g"), what + ": through the forward: " + page);
     }
 
     private static void moveBack(Daemon from, Daemon to) throws InterruptedException {

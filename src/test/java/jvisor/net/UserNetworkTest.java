@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -183,6 +184,34 @@ class UserNetworkTest {
             guestTcp(8080, UserNetwork.GATEWAY, from, 9001, ours, Packets.TCP_ACK | Packets.TCP_PSH, "served by the guest");
             byte[] buf = client.getInputStream().readNBytes(19);
             assertEquals("served by the guest", new String(buf, StandardCharsets.US_ASCII));
+        }
+    }
+
+    /**
+     * A live migration's hand-over: the network lets go of its forwarded port (another process
+     * on this machine, the destination, can listen there), and takes the same port back when the
+     * VM stays; connections on it reach the guest again.
+     */
+    @Test
+    void aForwardLetsGoOfItsPortAndTakesItBack() throws Exception {
+        start(List.of(HostForward.parse("tcp:127.0.0.1:0-:8080")));
+        InetSocketAddress fwd = net.forwardAddresses().getFirst();
+        net.handOver();
+        try (ServerSocket destination = new ServerSocket()) {
+            destination.bind(fwd);
+        }
+        net.reclaim();
+        assertEquals(fwd, net.forwardAddresses().getFirst(), "the same port");
+        try (Socket client = new Socket(fwd.getAddress(), fwd.getPort())) {
+            byte[] syn = nextTcp();
+            assertEquals(Packets.TCP_SYN, flags(syn));
+            assertEquals(8080, Packets.u16(syn, T + 2));
+        }
+        net.handOver();
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(fwd);
+            IOException e = assertThrows(IOException.class, net::reclaim, "another program holds the port");
+            assertTrue(e.getMessage().contains("cannot listen on " + fwd), e.getMessage());
         }
     }
 

@@ -68,6 +68,16 @@ public interface VirtioDevice extends AutoCloseable {
     default void flush() throws java.io.IOException { }
 
     /**
+     * Lets go of host resources the device's copy on a live migration's destination will take,
+     * which may be on this same machine (a network's forwarded host ports); called while paused,
+     * after {@link #flush}. {@link #reclaim} takes them back when the guest stays here.
+     */
+    default void handOver() { }
+
+    /** Takes back what {@link #handOver} let go; the exception names what another program took meanwhile. */
+    default void reclaim() throws java.io.IOException { }
+
+    /**
      * The device's own state beyond the transport's, written while paused (for example 9p's open
      * files). Most devices keep everything they need in the transport and their configuration.
      */

@@ -196,4 +196,10 @@ public final class VirtioNet extends QueueDevice {
 
     @Override
     protected void closeBackend() { backend.close(); }
+
+    @Override
+    public void handOver() { backend.handOver(); }
+
+    @Override
+    public void reclaim() throws java.io.IOException { backend.reclaim(); }
 }

@@ -86,31 +86,12 @@ class LinuxNetworkTest {
             assertTrue(g.ok("ping -c 2 10.0.2.2", CMD).contains("2 packets received"));
 
             g.ok("mkdir -p /www && echo hello-from-the-guest > /www/index.html && (httpd -p 8080 -h /www &)");
-            String page = get(forward, "/index.html");
+            String page = jvisor.testing.PlainHttp.get(forward, "/index.html");
             assertTrue(page.contains("hello-from-the-guest"), page);
             assertTrue(page.startsWith("HTTP/1.") && page.contains(" 200 "), page);
         } finally {
             http.stop(0);
             dns.close();
         }
-    }
-
-    /** A plain HTTP/1.0 GET through the forward (retrying while the guest's server starts). */
-    static String get(InetSocketAddress to, String path) throws Exception {
-        IOException last = null;
-        for (int i = 0; i < 30; i++) {
-            try (Socket s = new Socket()) {
-                s.connect(to, 10_000);
-                s.setSoTimeout(60_000);
-                s.getOutputStream().write(("GET " + path + " HTTP/1.0\r\nHost: guest\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                InputStream in = s.getInputStream();
-                String reply = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-                if (!reply.isEmpty()) return reply;
-            } catch (IOException e) {
-                last = e;
-            }
-            Thread.sleep(1000);
-        }
-        throw new AssertionError("no answer through the forward", last);
     }
 }
