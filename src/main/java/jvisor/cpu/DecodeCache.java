@@ -57,6 +57,7 @@ public final class DecodeCache implements PageWatcher {
         VarHandle.fullFence();
         if ((byte) MARK.getVolatile(storeMapped, p) != 0) shootdown.all(hart); // holds no lock while waiting
         CodePage page = new CodePage(pageOff);
+        page.heatEpoch = hart.heatEpoch; // its age starts now (see sweep)
         synchronized (this) {
             if (version[p] != v) return page; // a store came in between: this block only
             if (pages[p] != null) return pages[p];
@@ -80,10 +81,31 @@ public final class DecodeCache implements PageWatcher {
 
     @Override
     public synchronized void written(long pa, int size) {
-        long off = (pa - ram.base()) & -GuestRam.PAGE_SIZE;
-        int p = (int) (off >>> GuestRam.PAGE_SHIFT);
+        drop((int) ((pa - ram.base()) >>> GuestRam.PAGE_SHIFT));
+    }
+
+    private void drop(int p) {
         pages[p] = null;
         version[p]++;
-        ram.unwatch(off, this);
+        ram.unwatch((long) p << GuestRam.PAGE_SHIFT, this);
+    }
+
+    /** How often (in heat epochs, 0.84 s of guest time) hart 0 sweeps, and how long a page may go unentered. */
+    static final int SWEEP_EPOCHS = 16;
+
+    /**
+     * Drops the decoded pages no hart has entered for {@link #SWEEP_EPOCHS} heat epochs (about
+     * 13 s): 20 KiB each, over a thousand after Linux boots, most of them code that ran once
+     * (start-up, init sections the kernel frees). Dropping one is what a store to it does, so a
+     * hart that holds it finishes its block; the next entry decodes afresh and takes the page's
+     * compiled regions back from the process's region cache. The epoch of a page's last entry is
+     * its profile's age ({@link CodePage#heatEpoch}, set as the interpreter enters the page when
+     * the JIT is on, which is when harts sweep).
+     */
+    synchronized void sweep(int epoch) {
+        for (int p = 0; p < pages.length; p++) {
+            CodePage page = pages[p];
+            if (page != null && epoch - page.heatEpoch >= SWEEP_EPOCHS) drop(p);
+        }
     }
 }

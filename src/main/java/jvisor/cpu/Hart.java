@@ -116,6 +116,8 @@ public final class Hart implements Snapshottable {
     final Shootdown.Target shootdown = new Shootdown.Target();
     /** Every hart of the machine, for RFENCE. */
     private final Shootdown allHarts;
+    /** The machine's decoded pages, which hart 0 sweeps ({@link #updateTimers}). */
+    private final DecodeCache decoded;
     /** A stop request (a pause) took the hart out of wfi: it goes back to waiting when it runs again. */
     private boolean wfiInterrupted;
 
@@ -125,6 +127,7 @@ public final class Hart implements Snapshottable {
         this.csr = new CsrFile(this);
         this.mmu = new Mmu(this, bus, decoded);
         this.allHarts = decoded.shootdown;
+        this.decoded = decoded;
         allHarts.register(this);
     }
 
@@ -290,7 +293,12 @@ public final class Hart implements Snapshottable {
     /** Recomputes MTIP and (with Sstc enabled) STIP from the comparators; ages the JIT profile. */
     void updateTimers() {
         long now = clock.now();
-        heatEpoch = (int) (now >>> HEAT_EPOCH_SHIFT);
+        int epoch = (int) (now >>> HEAT_EPOCH_SHIFT);
+        if (epoch != heatEpoch) {
+            boolean sweep = hartId == 0 && jit != null && epoch / DecodeCache.SWEEP_EPOCHS != heatEpoch / DecodeCache.SWEEP_EPOCHS;
+            heatEpoch = epoch;
+            if (sweep) decoded.sweep(epoch);
+        }
         // Comparators are unsigned: all ones (the reset value) never fires.
         long bits = Long.compareUnsigned(now, mtimecmp) >= 0 ? 1L << Cause.IRQ_MTI : 0;
         if ((csr.menvcfg & CsrFile.MENVCFG_STCE) != 0) {
