@@ -32,7 +32,7 @@ public final class IncomingMigration {
     private final Link link;
     /** The data connection's listener, then the connection; closed when the WebSocket ends. */
     private volatile MigrationData.Listener listener;
-    private volatile java.nio.channels.ReadableByteChannel data;
+    private volatile java.nio.channels.ByteChannel data;
     private volatile Vm vm;
     private volatile boolean started;
 

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
@@ -46,8 +47,8 @@ final class MigrationData {
 
         String key() { return HexFormat.of().formatHex(key); }
 
-        /** Waits for the source and checks its key; returns the stream that then comes. */
-        ReadableByteChannel accept() throws IOException {
+        /** Waits for the source and checks its key; returns the connection the stream then comes on. */
+        ByteChannel accept() throws IOException {
             Socket s;
             try {
                 server.setSoTimeout(TIMEOUT_MS);
@@ -64,7 +65,8 @@ final class MigrationData {
                     throw new IOException("the data connection did not present the migration's key");
                 }
                 s.setSoTimeout(0); // the stream pauses between rounds; a broken WebSocket closes it
-                return s.getChannel() != null ? s.getChannel() : Channels.newChannel(s.getInputStream());
+                s.setTcpNoDelay(true); // the answers to the rounds' ends go at once
+                return channel(s);
             } catch (IOException | RuntimeException e) {
                 s.close();
                 throw e;
@@ -79,12 +81,12 @@ final class MigrationData {
      * The source's side: connects to the destination's data port (through {@code tls}, the
      * pinned client context, for an HTTPS daemon) and presents the key.
      */
-    static WritableByteChannel connect(String host, int port, String key, SSLContext tls) throws IOException {
+    static ByteChannel connect(String host, int port, String key, SSLContext tls) throws IOException {
         Socket s = tls != null ? tls.getSocketFactory().createSocket() : java.nio.channels.SocketChannel.open().socket();
         try {
             s.setTcpNoDelay(true); // the last, small sections go at once
             s.connect(new InetSocketAddress(host, port), TIMEOUT_MS);
-            WritableByteChannel out = s.getChannel() != null ? s.getChannel() : Channels.newChannel(s.getOutputStream());
+            ByteChannel out = channel(s);
             java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(key.getBytes(StandardCharsets.US_ASCII));
             while (k.hasRemaining()) out.write(k);
             return out;
@@ -92,5 +94,18 @@ final class MigrationData {
             s.close();
             throw new IOException("cannot open the data connection to " + host + ":" + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The socket as one channel both ways: its own (plain TCP), or one over its streams (TLS). */
+    private static ByteChannel channel(Socket s) throws IOException {
+        if (s.getChannel() != null) return s.getChannel();
+        ReadableByteChannel in = Channels.newChannel(s.getInputStream());
+        WritableByteChannel out = Channels.newChannel(s.getOutputStream());
+        return new ByteChannel() {
+            @Override public int read(java.nio.ByteBuffer dst) throws IOException { return in.read(dst); }
+            @Override public int write(java.nio.ByteBuffer src) throws IOException { return out.write(src); }
+            @Override public boolean isOpen() { return !s.isClosed(); }
+            @Override public void close() throws IOException { s.close(); }
+        };
     }
 }

@@ -68,7 +68,7 @@ public final class OutgoingMigration {
     private volatile boolean cancelled;
     private volatile WebSocket socket;
     /** The connection the state stream goes on ({@link MigrationData}). */
-    private volatile java.nio.channels.WritableByteChannel data;
+    private volatile java.nio.channels.ByteChannel data;
     private Thread worker;
 
     OutgoingMigration(Host host, Vm vm, Request request) {
@@ -247,7 +247,7 @@ public final class OutgoingMigration {
     }
 
     private void closeData() {
-        java.nio.channels.WritableByteChannel d = data;
+        java.nio.channels.ByteChannel d = data;
         try {
             if (d != null) d.close();
         } catch (IOException e) {

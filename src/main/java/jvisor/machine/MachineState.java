@@ -120,21 +120,29 @@ public final class MachineState {
      * where they are now.
      */
     static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved) throws IOException {
-        return read(in, console, moved, false);
+        return read(in, console, moved, null);
+    }
+
+    /** How a migration's destination answers a "sync" section: everything before it is applied. */
+    @FunctionalInterface
+    interface Sync {
+        void acknowledge() throws IOException;
     }
 
     /**
      * Reads a stream as {@link #read(StateStreamReader, OutputStream, Map)} does; for a live
-     * migration ({@code migration}) the RAM comes in rounds, the disks are checked only once the
-     * source has flushed them (the "disks" section); the caller moves the guest's clock on
+     * migration ({@code sync} not null) the RAM comes in rounds, each answered through
+     * {@code sync} (the "sync" sections), the disks are checked only once the source has flushed
+     * them (the "disks" section); the caller moves the guest's clock on
      * ({@link Machine#continueClock}) when it resumes the machine.
      *
      * <p>Sections after "machine", before "clock": "ram" (one in a snapshot, a round each in a
      * migration, later ones overwriting pages), "overlay.N" and, in a migration, "disks", in any
      * order; devices open only once they are all in.
      */
-    static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved, boolean migration)
+    static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved, Sync sync)
             throws IOException {
+        boolean migration = sync != null;
         header(in);
         Config c = config(in, moved, !migration, migration);
         Machine m = Machine.rebuild(c, console);
@@ -152,6 +160,9 @@ public final class MachineState {
                 } else if (name.equals("disks") && migration) {
                     checkDisks(in.payload(1), c);
                     disksChecked = true;
+                } else if (name.equals(Migration.SYNC) && migration) {
+                    in.payload(1).end();
+                    sync.acknowledge();
                 } else {
                     throw in.corrupt("found section '" + name + "' where 'ram' or 'clock' belongs");
                 }

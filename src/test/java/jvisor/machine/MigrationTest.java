@@ -21,20 +21,36 @@ import org.junit.jupiter.api.Test;
  * computes ends with the checksum of an uninterrupted run.
  */
 class MigrationTest {
+    /** One end of a link of two pipes: it writes into one and reads the other's answers. */
+    private static java.nio.channels.ByteChannel end(java.nio.channels.WritableByteChannel out,
+                                                     java.nio.channels.ReadableByteChannel in) {
+        return new java.nio.channels.ByteChannel() {
+            @Override public int read(java.nio.ByteBuffer dst) throws java.io.IOException { return in.read(dst); }
+            @Override public int write(java.nio.ByteBuffer src) throws java.io.IOException { return out.write(src); }
+            @Override public boolean isOpen() { return out.isOpen(); }
+            @Override public void close() throws java.io.IOException {
+                out.close();
+                in.close();
+            }
+        };
+    }
+
     /**
-     * Migrates {@code from} through {@code pipe} (its sink as {@code link} makes it) into a new
-     * machine, received on another thread; returns that machine, paused.
+     * Migrates {@code from} through a pipe (its sink as {@code link} makes it; the answers come
+     * back through another) into a new machine, received on another thread; returns that
+     * machine, paused.
      */
-    private static Machine send(Machine from, Pipe pipe, java.util.function.Function<Pipe, java.nio.channels.WritableByteChannel> link,
+    private static Machine send(Machine from, java.util.function.UnaryOperator<java.nio.channels.WritableByteChannel> link,
                                 Duration downtime, List<Migration.Progress> progress) throws Exception {
+        Pipe stream = Pipe.open(), answers = Pipe.open();
         CompletableFuture<Machine> received = CompletableFuture.supplyAsync(() -> {
-            try (var in = pipe.source()) {
+            try (var in = end(answers.sink(), stream.source())) {
                 return Migration.receive(in, "the pipe", new ByteArrayOutputStream(), Map.of());
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
         });
-        try (var out = link.apply(pipe)) {
+        try (var out = end(link.apply(stream.sink()), answers.source())) {
             Migration mig = new Migration(from, out, downtime, progress::add);
             mig.precopy();
             mig.finish();
@@ -45,7 +61,7 @@ class MigrationTest {
     /** Moves running {@code from} to a new machine and returns it, running; {@code from} is closed. */
     private static Machine migrate(Machine from, Thread runner, Duration downtime, List<Migration.Progress> progress)
             throws Exception {
-        Machine to = send(from, Pipe.open(), p -> p.sink(), downtime, progress);
+        Machine to = send(from, sink -> sink, downtime, progress);
         from.close();
         runner.join();
         to.setJit(Machine.JitMode.EAGER);
@@ -133,7 +149,7 @@ class MigrationTest {
         Thread.sleep(300);
         List<Migration.Progress> progress = new ArrayList<>();
         // 32 MB/s: unslowed, the guest dirties its 4 MiB many times a second.
-        Machine to = send(m, Pipe.open(), p -> slow(p.sink(), 32 << 20), Duration.ofMillis(50), progress);
+        Machine to = send(m, sink -> slow(sink, 32 << 20), Duration.ofMillis(50), progress);
         m.close();
         t.join();
         outcome.set(null);
