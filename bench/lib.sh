@@ -181,7 +181,7 @@ drive_console() {
 # step_wall STEPS_FILE STEP: the wall seconds bench/console.py reported for STEP ("boot": start
 # to first prompt); step_cpu the CPU seconds of the machine's process during it ("?" if unknown).
 # exit_info STEPS_FILE: "STATUS SECONDS_SINCE_START CPU_SECONDS MAX_RSS_KIB".
-step_figure() { awk -v s="console.py: $2: " -v f=" $3 " 'index($0, s) == 1 && (i = index($0, f)) {x = substr($0, i + length(f)); sub(/ .*/, "", x); print x}' "$1" | tail -1; }
+step_figure() { awk -v s="console.py: $2: " -v f="$3 " 'index($0, s) == 1 {x = " " substr($0, length(s) + 1); if (i = index(x, " " f)) {x = substr(x, i + length(f) + 1); sub(/ .*/, "", x); print x}}' "$1" | tail -1; }
 step_wall() { step_figure "$1" "$2" wall; }
 step_cpu() { step_figure "$1" "$2" CPU; }
 exit_info() { sed -n 's/^console.py: exit: status \(-*[0-9]*\), wall \([0-9.]*\) s, CPU \([0-9.]*\) s, max RSS \([0-9]*\) KiB$/\1 \2 \3 \4/p' "$1"; }
