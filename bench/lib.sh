@@ -73,6 +73,19 @@ jvisor_ready() {
   "$ROOT/jvisor" --version >/dev/null
 }
 
+# The JVM options of the ./jvisor launcher.
+JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling)
+
+# Sets JVISOR to a command that runs a copy of the jar ./jvisor builds (built now) as the launcher
+# runs it: a long benchmark then neither rebuilds nor changes what it measures when the sources
+# change meanwhile. Shown in the document as ./jvisor.
+jvisor_frozen() {
+  jvisor_ready
+  cp "$ROOT/target/jvisor.jar" "$OUT/jvisor-frozen.jar"
+  # shellcheck disable=SC2206
+  JVISOR=("$JAVA_HOME/bin/java" "${JVM_OPTS[@]}" ${JVISOR_JAVA_OPTS:-} -jar "$OUT/jvisor-frozen.jar")
+}
+
 # Sets WORK to a new temporary directory, removed at exit after stopping $DAEMON if one runs.
 daemon_work() {
   WORK="$(mktemp -d)"
@@ -92,7 +105,7 @@ daemon_jar() {
 # Starts `jvisor serve` from $JAR with ./jvisor's JVM options, its state directory and logs in $1;
 # sets DAEMON (its pid), U (the API's base URL) and A (the authorization header).
 start_daemon() {
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling ${JVISOR_JAVA_OPTS:-} \
+  "$JAVA_HOME/bin/java" "${JVM_OPTS[@]}" ${JVISOR_JAVA_OPTS:-} \
     -jar "$JAR" serve --state "$1/state" --listen 127.0.0.1:0 --max-memory 20G >"$1/daemon.out" 2>"$1/daemon.log" &
   DAEMON=$!
   while [ ! -f "$1/state/address" ]; do kill -0 "$DAEMON" || { cat "$1/daemon.log"; exit 1; }; sleep 0.2; done
@@ -138,8 +151,24 @@ machines() {
                -kernel "$IMAGE/Image" -initrd "$initrd" -append console=ttyS0)
 }
 
-# A command line for the document: the image directory as <image>, this checkout as ".".
-shown() { local a="$*"; a="${a//"$IMAGE"/<image>}"; a="${a//"$OUT"/bench/out}"; echo "${a//"$ROOT"/.}"; }
+# A command line for the document: the image directory as <image>, this checkout as ".", a
+# frozen jvisor (jvisor_frozen) as ./jvisor.
+shown() { local a="$*"; [ -n "${JVISOR:-}" ] && a="${a//"${JVISOR[*]}"/./jvisor}"; [ -n "${IMAGE:-}" ] && a="${a//"$IMAGE"/<image>}"; a="${a//"$OUT"/bench/out}"; echo "${a//"$ROOT"/.}"; }
+
+# cbench_initrd DIR BASE: builds bench/cbench/cbench.c for riscv64 (static, CFLAGS) into DIR/cbench
+# and DIR/initrd.gz, the initramfs BASE with it in /bin.
+CFLAGS=(-O2 -ffp-contract=off)
+cbench_initrd() {
+  riscv64-linux-gnu-gcc -static "${CFLAGS[@]}" -o "$1/cbench" "$BENCH_DIR/cbench/cbench.c" -lm
+  initrd_layer "$2" "$1/initrd.gz" "$1/cbench"
+}
+
+# cbench's report on stdin -> "INT MEMORY BRANCH FP TOTAL" in seconds, then the checksum.
+cbench_parse() {
+  tr -d '\r' | awk '/^cbench: (int|memory|branch|fp|total) / {v[$2] = $3 / 1000}
+    /^cbench: checksum / {c = $3}
+    END {print v["int"], v["memory"], v["branch"], v["fp"], v["total"], c}'
+}
 
 # drive_console STEPS_FILE LOG CMD... ARGV: boots ARGV through bench/console.py (a pty) typing each
 # --cmd given in CMD; the per-step lines go to STEPS_FILE, the console output to LOG.
@@ -150,8 +179,11 @@ drive_console() {
 }
 
 # step_wall STEPS_FILE STEP: the wall seconds bench/console.py reported for STEP ("boot": start
-# to first prompt). exit_info STEPS_FILE: "STATUS SECONDS_SINCE_START CPU_SECONDS MAX_RSS_KIB".
-step_wall() { awk -v s="console.py: $2: wall " 'index($0, s) == 1 {x = substr($0, length(s) + 1); sub(/ .*/, "", x); print x}' "$1" | tail -1; }
+# to first prompt); step_cpu the CPU seconds of the machine's process during it ("?" if unknown).
+# exit_info STEPS_FILE: "STATUS SECONDS_SINCE_START CPU_SECONDS MAX_RSS_KIB".
+step_figure() { awk -v s="console.py: $2: " -v f="$3 " 'index($0, s) == 1 {x = " " substr($0, length(s) + 1); if (i = index(x, " " f)) {x = substr(x, i + length(f) + 1); sub(/ .*/, "", x); print x}}' "$1" | tail -1; }
+step_wall() { step_figure "$1" "$2" wall; }
+step_cpu() { step_figure "$1" "$2" CPU; }
 exit_info() { sed -n 's/^console.py: exit: status \(-*[0-9]*\), wall \([0-9.]*\) s, CPU \([0-9.]*\) s, max RSS \([0-9]*\) KiB$/\1 \2 \3 \4/p' "$1"; }
 
 # Sets G to the Linux test guest's directory: $JVISOR_TESTGUEST, else the image cache's, built on

@@ -6,6 +6,8 @@
 #   bench/snapshot.sh    save and restore of an idle guest, and pause latency
 # each alternating the systems run by run, and regenerates their sections of docs/PERFORMANCE.md.
 #   bench/run.sh [RUNS]      runs per system in every part (default 5; 1 or 2 for a quick check)
+# Longer measurements run alone: bench/nested.sh (a nested KVM boot inside the guest, beside QEMU's
+# H extension) and bench/hext.sh (--cpu h=on against h=off on an ordinary guest), among others.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS="${1:-5}"
 need_packages maven qemu-system-misc qemu-user gcc gcc-riscv64-linux-gnu binutils-riscv64-unknown-elf \

@@ -14,19 +14,10 @@ debian_image
 
 dir="$OUT/cbench" src="$BENCH_DIR/cbench/cbench.c"
 mkdir -p "$dir"
-CFLAGS=(-O2 -ffp-contract=off)
-riscv64-linux-gnu-gcc -static "${CFLAGS[@]}" -o "$dir/cbench" "$src" -lm
+cbench_initrd "$dir" "$IMAGE/initrd.gz"
 gcc "${CFLAGS[@]}" -o "$dir/cbench-native" "$src" -lm
-initrd_layer "$IMAGE/initrd.gz" "$dir/initrd.gz" "$dir/cbench"
 machines "$dir/initrd.gz"
 SYSTEMS=(jvisor qemu qemu-user native)
-
-# The program's report on stdin -> "INT MEMORY BRANCH FP TOTAL" in seconds, then the checksum.
-parse() {
-  tr -d '\r' | awk '/^cbench: (int|memory|branch|fp|total) / {v[$2] = $3 / 1000}
-    /^cbench: checksum / {c = $3}
-    END {print v["int"], v["memory"], v["branch"], v["fp"], v["total"], c}'
-}
 
 raw="$dir/raw"
 : > "$raw"
@@ -47,7 +38,7 @@ for i in $(seq "$RUNS"); do
         "${argv[@]}" "$SCALE" > "$out"
         wall=$(awk -v ns=$(( $(date +%s%N) - t0 )) 'BEGIN {printf "%.2f", ns / 1e9}') ;;
     esac
-    read -r int mem br fp total sum < <(parse < "$out")
+    read -r int mem br fp total sum < <(cbench_parse < "$out")
     [ -n "$sum" ] || { echo "cbench: $sys, run $i printed no checksum; see $out" >&2; exit 1; }
     echo "$sys $i $int $mem $br $fp $total $wall $sum" >> "$raw"
     echo "cbench: $sys run $i: int $int s, memory $mem s, branch $br s, fp $fp s, total $total s, wall $wall s, checksum $sum" >&2

@@ -13,6 +13,7 @@ import jvisor.images.CachedImage;
 import jvisor.images.SystemDisk;
 import jvisor.machine.Boot;
 import jvisor.machine.BootSpec;
+import jvisor.machine.CpuFeatures;
 import jvisor.machine.Machine;
 import jvisor.machine.MachineConfig;
 import picocli.CommandLine.Command;
@@ -111,9 +112,11 @@ final class RunCommand implements Callable<Integer> {
             throw new Main.UsageError("--disk-size, --fresh and --ssh-key go with a system image, e.g. 'jvisor run debian-system'");
         }
         MachineConfig config;
+        CpuFeatures features;
         try {
             long ram = memory != null ? memory : img != null && img.memory() > 0 ? img.memory() : MachineConfig.DEFAULT_MEMORY;
             config = new MachineConfig(ram, cpus);
+            features = CpuFeatures.parse(cpu);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError(e.getMessage());
         }
@@ -124,7 +127,7 @@ final class RunCommand implements Callable<Integer> {
             while (true) {
                 try (Machine machine = new Machine(config, console.output())) {
                     devices.attachTo(machine, console.output());
-                    machine.setHypervisor(hypervisor(cpu));
+                    features.applyTo(machine);
                     if (dumpDtb != null) {
                         Files.write(dumpDtb, machine.describe(boot.cmdline()));
                         return 0;
@@ -141,20 +144,6 @@ final class RunCommand implements Callable<Integer> {
             devices.close();
             console.close();
         }
-    }
-
-    /** Parses --cpu: comma-separated features, for now only h=on|off. */
-    static boolean hypervisor(String cpu) {
-        boolean h = true;
-        for (String item : cpu.split(",")) {
-            switch (item.strip()) {
-                case "h=on", "h=true", "h" -> h = true;
-                case "h=off", "h=false" -> h = false;
-                case "" -> { }
-                default -> throw new Main.UsageError("--cpu " + cpu + ": expected h=on or h=off");
-            }
-        }
-        return h;
     }
 
     static Machine.JitMode jitMode(String jit) {

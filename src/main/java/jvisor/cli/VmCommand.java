@@ -96,6 +96,10 @@ final class VmCommand {
         @Option(names = "--jit", paramLabel = "on|off|eager", description = "How guest code runs (default: on).")
         String jit;
 
+        @Option(names = "--cpu", paramLabel = "h=on|off",
+                description = "CPU features: h=off hides the hypervisor extension from the guest (default: h=on).")
+        String cpu;
+
         @Option(names = "--gdb", paramLabel = "tcp:[HOST:]PORT",
                 description = "A gdb stub for the VM while it runs, on the daemon's host (loopback unless HOST is given).")
         String gdb;
@@ -114,6 +118,7 @@ final class VmCommand {
             m.put("memory", memory);
             m.put("cpus", cpus);
             m.put("jit", jit);
+            m.put("cpu", cpu);
             m.put("gdb", gdb);
             m.put("disks", devices.disks.stream().map(Definition::absFirst).toList());
             m.put("nets", devices.nets);

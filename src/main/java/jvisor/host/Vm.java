@@ -172,6 +172,7 @@ public final class Vm {
         try {
             for (int i = 0; i < devices.size(); i++) m.attach(specs.get(i), devices.get(i));
             m.setJit(definition.jitMode());
+            definition.cpuFeatures().applyTo(m);
             m.load(boot);
             return m;
         } catch (IOException e) {
@@ -381,6 +382,8 @@ public final class Vm {
         host.reserve(name, memory);
         Machine m;
         try {
+            // The saved harts carry whether they have H (hart state version 2), as the guest was
+            // told at its boot: the definition's cpu applies again only when the guest reboots.
             m = Snapshot.restore(from, console, Map.of());
             m.setJit(definition.jitMode());
         } catch (IOException | RuntimeException e) {

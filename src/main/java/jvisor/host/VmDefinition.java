@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 import jvisor.machine.BootSpec;
+import jvisor.machine.CpuFeatures;
 import jvisor.machine.DeviceSpec;
 import jvisor.machine.Devices;
 import jvisor.machine.Machine;
@@ -17,7 +18,7 @@ import jvisor.machine.MachineConfig;
  */
 public record VmDefinition(String name, String image, String kernel, String initrd, String append, String bios,
                            String memory, Integer cpus, List<String> disks, List<String> nets, List<String> shares,
-                           Boolean rng, String jit, String gdb) {
+                           Boolean rng, String jit, String cpu, String gdb) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     /** Fills in the defaults of {@code jvisor run}. */
@@ -31,13 +32,14 @@ public record VmDefinition(String name, String image, String kernel, String init
         shares = shares == null ? List.of() : List.copyOf(shares);
         rng = rng != null && rng;
         jit = jit == null || jit.isBlank() ? "on" : jit;
+        cpu = cpu == null || cpu.isBlank() ? CpuFeatures.DEFAULT.toString() : cpu;
         gdb = gdb == null || gdb.isBlank() ? null : gdb;
     }
 
     /** The same definition under another name (the name in a request's path wins). */
     public VmDefinition named(String newName) {
         return new VmDefinition(newName, image, kernel, initrd, append, bios, memory, cpus, disks, nets, shares, rng, jit,
-                gdb);
+                cpu, gdb);
     }
 
     /**
@@ -55,6 +57,7 @@ public record VmDefinition(String name, String image, String kernel, String init
             throw HostException.invalid(e.getMessage().startsWith("--cpus") ? "cpus" : "memory", e.getMessage());
         }
         jitMode();
+        cpuFeatures();
         if (gdb != null) {
             try {
                 jvisor.gdb.GdbServer.parseAddress(gdb);
@@ -123,6 +126,15 @@ public record VmDefinition(String name, String image, String kernel, String init
         };
     }
 
+    /** The harts' features; a start and a guest reboot apply them, a restore keeps the saved harts' own. */
+    public CpuFeatures cpuFeatures() {
+        try {
+            return CpuFeatures.parse(cpu);
+        } catch (IllegalArgumentException e) {
+            throw HostException.invalid("cpu", e.getMessage());
+        }
+    }
+
     public BootSpec bootSpec() {
         return new BootSpec(image, kernel == null ? null : Path.of(kernel), initrd == null ? null : Path.of(initrd),
                 append, bios);
@@ -142,7 +154,7 @@ public record VmDefinition(String name, String image, String kernel, String init
         }).toList();
         String biosFile = List.of("builtin", "none", "opensbi").contains(bios) ? bios : file.apply(bios);
         return new VmDefinition(name, image, file.apply(kernel), file.apply(initrd), append, biosFile, memory, cpus,
-                specs.apply(disks), nets, specs.apply(shares), rng, jit, gdb);
+                specs.apply(disks), nets, specs.apply(shares), rng, jit, cpu, gdb);
     }
 
     /** The virtio devices in slot order, as {@code jvisor run} orders them: disks, nets, shares, rng. */

@@ -89,6 +89,8 @@ class ApiErrorsTest {
                 .json().get("field").asText());
         assertEquals("cpus", rejected(daemon.call("POST", "/vms", vm("a", "cpus", "many")), 400, "cpus").json().get("field").asText());
         assertEquals("cpus", rejected(daemon.call("POST", "/vms", vm("a", "cpus", 99)), 400, "1 to 32").json().get("field").asText());
+        assertEquals("cpu", rejected(daemon.call("POST", "/vms", vm("a", "cpu", "h=maybe")), 400, "--cpu h=maybe", "h=on or h=off")
+                .json().get("field").asText());
         assertEquals("memory", rejected(daemon.call("POST", "/vms", vm("a", "memory", "lots")), 400, "not a size").json().get("field").asText());
         assertEquals("name", rejected(daemon.call("POST", "/vms", vm("no/slash")), 400, "name").json().get("field").asText());
         assertEquals("kernel", rejected(daemon.call("POST", "/vms", vm("a", "kernel", dir.resolve("missing").toString())), 400,

@@ -1,12 +1,14 @@
 package jvisor.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,10 +19,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
+import jvisor.machine.Machine;
+import jvisor.machine.Snapshot;
 import jvisor.testing.Daemon;
 import jvisor.testing.LinuxGuest;
 import org.junit.jupiter.api.Tag;
@@ -69,13 +75,14 @@ class HostLifecycleTest {
                 for (int i = 0; i < n; i++) assertEquals("vm-" + i * 7 + "\n", answers.get(i).get());
             }
             System.err.printf("HostLifecycleTest: %d guests booted and answered in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
+            assertTrue(isa(consoles.get(0)).contains("h"), "the default cpu (h=on) tells the guest of H");
 
             // A second viewer gets the output so far replayed, and both see what one types.
             Daemon.Console c0 = consoles.get(0);
             try (Daemon.Console second = d.console("g0")) {
                 second.awaitReady(CMD);
                 c0.ok("echo both-see-this", CMD);
-                second.await(java.util.regex.Pattern.compile("both-see-this\r?\n"), 0, CMD);
+                second.await(Pattern.compile("both-see-this\r?\n"), 0, CMD);
             }
 
             // Pause stops the guest's instructions; resume lets it go on.
@@ -119,6 +126,43 @@ class HostLifecycleTest {
             assertTrue(events.stream().anyMatch(e -> e.contains("\"g1\"") && e.contains("crashed")), events.toString());
             assertTrue(events.stream().anyMatch(e -> e.contains("\"g0\"") && e.contains("\"saved\"")), events.toString());
         }
+    }
+
+    /**
+     * A VM defined with {@code "cpu": "h=off"}: its guest's ISA has no H, its saved harts have
+     * none, and after a restore and a guest reboot (which boots the definition again) it still has none.
+     */
+    @Test
+    void aVmDefinedWithoutTheHypervisorExtension() throws Exception {
+        LinuxGuest.assumeAvailable();
+        try (Daemon d = Daemon.start(dir.resolve("state"), 16L << 30)) {
+            Map<String, Object> def = Daemon.testGuest("noh");
+            def.put("cpu", "h=off");
+            assertEquals("h=off", d.ok(201, "POST", "/vms?start=true", def).get("definition").get("cpu").asText());
+            try (Daemon.Console c = d.console("noh")) {
+                c.awaitReady(BOOT);
+                assertFalse(isa(c).contains("h"), "the guest was told of H");
+
+                Path saved = dir.resolve("noh.jvs");
+                d.ok(200, "POST", "/vms/noh/save", Map.of("file", saved.toString()));
+                try (Machine m = Snapshot.restore(saved, OutputStream.nullOutputStream(), Map.of())) {
+                    for (int i = 0; i < m.hartCount(); i++) assertFalse(m.hart(i).hypervisor(), "saved hart " + i + " has H");
+                }
+                assertEquals("running", d.ok(200, "POST", "/vms/noh/restore", null).get("state").asText());
+                assertEquals("back\n", c.ok("echo back", CMD));
+
+                int from = c.text().length();
+                d.ok(200, "POST", "/vms/noh/reboot", null);
+                c.await(Pattern.compile("^" + LinuxGuest.READY + "\\r?\\n", Pattern.MULTILINE), from, BOOT);
+                assertFalse(isa(c).contains("h"), "after the reboot the guest was told of H");
+            }
+            d.ok(200, "POST", "/vms/noh/stop", null);
+        }
+    }
+
+    /** The base ISA the guest's kernel reports (/proc/cpuinfo's isa up to the first '_'), e.g. rv64imafdch. */
+    private static String isa(Daemon.Console c) {
+        return c.ok("sed -n 's/^isa[[:space:]]*: *\\([a-z0-9]*\\).*/\\1/p' /proc/cpuinfo | head -1", CMD).strip();
     }
 
     private static JsonNode awaitState(Daemon d, String name, String state) throws InterruptedException {

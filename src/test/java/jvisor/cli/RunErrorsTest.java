@@ -111,6 +111,7 @@ class RunErrorsTest {
         rejected(run("--kernel", k.toString(), "--jit", "fast"), "--jit", "fast");
         rejected(run("--kernel", k.toString(), "--cpus", "99"), "--cpus", "99", "1 to 32");
         rejected(run("--kernel", k.toString(), "--bios", "nope"), "--bios", "nope");
+        rejected(run("--kernel", k.toString(), "--cpu", "h=maybe"), "--cpu h=maybe", "h=on or h=off");
         rejected(run("--kernel", k.toString(), "--disk", dir.resolve("none.raw").toString()), "none.raw");
         rejected(run("--kernel", dir.resolve("missing").toString()), "missing", "no such readable file");
         Path disk = Files.write(dir.resolve("d.raw"), new byte[4096]);

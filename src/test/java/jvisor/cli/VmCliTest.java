@@ -77,6 +77,13 @@ class VmCliTest {
             assertEquals(1, r.status);
             assertTrue(r.err.contains("wrong bearer token"), r.err);
             assertEquals("NAME  STATE  CPUS  MEMORY  BOOT  REASON", ok(d, "list").out.strip());
+            r = vm(d, null, "define", "k", "--kernel", dir.resolve("missing").toString(), "--cpu", "h=maybe");
+            assertEquals(1, r.status);
+            assertTrue(r.err.contains("--cpu h=maybe: expected h=on or h=off"), r.err);
+            // --cpu reaches the definition
+            Path kernel = Files.write(dir.resolve("kernel"), new byte[4096]);
+            assertEquals("k: defined", ok(d, "define", "k", "--kernel", kernel.toString(), "--cpu", "h=off").out.strip());
+            assertEquals("h=off", Json.MAPPER.readTree(ok(d, "list", "--json").out).get(0).get("definition").get("cpu").asText());
         }
         Result r = vm(Daemon.client(java.net.URI.create("http://127.0.0.1:1"), "t"), null, "list");
         assertEquals(1, r.status, r.err);
