@@ -73,8 +73,6 @@ jvisor_ready() {
   "$ROOT/jvisor" --version >/dev/null
 }
 
-# The JVM options of the ./jvisor launcher.
-JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling)
 
 # Sets JVISOR to a command that runs a copy of the jar ./jvisor builds (built now) as the launcher
 # runs it: a long benchmark then neither rebuilds nor changes what it measures when the sources
@@ -82,8 +80,9 @@ JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSp
 jvisor_frozen() {
   jvisor_ready
   cp "$ROOT/target/jvisor.jar" "$OUT/jvisor-frozen.jar"
+  aot_cache "$OUT/jvisor-frozen.jar"
   # shellcheck disable=SC2206
-  JVISOR=("$JAVA_HOME/bin/java" "${JVM_OPTS[@]}" ${JVISOR_JAVA_OPTS:-} -jar "$OUT/jvisor-frozen.jar")
+  JVISOR=("$JAVA_HOME/bin/java" "${JVISOR_JVM_OPTS[@]}" "${JVISOR_AOT[@]}" ${JVISOR_JAVA_OPTS:-} -jar "$OUT/jvisor-frozen.jar")
 }
 
 # Sets WORK to a new temporary directory, removed at exit after stopping $DAEMON if one runs.
@@ -105,7 +104,8 @@ daemon_jar() {
 # Starts `jvisor serve` from $JAR with ./jvisor's JVM options, its state directory and logs in $1;
 # sets DAEMON (its pid), U (the API's base URL) and A (the authorization header).
 start_daemon() {
-  "$JAVA_HOME/bin/java" "${JVM_OPTS[@]}" ${JVISOR_JAVA_OPTS:-} \
+  aot_cache "$JAR"
+  "$JAVA_HOME/bin/java" "${JVISOR_JVM_OPTS[@]}" "${JVISOR_AOT[@]}" ${JVISOR_JAVA_OPTS:-} \
     -jar "$JAR" serve --state "$1/state" --listen 127.0.0.1:0 --max-memory 20G >"$1/daemon.out" 2>"$1/daemon.log" &
   DAEMON=$!
   while [ ! -f "$1/state/address" ]; do kill -0 "$DAEMON" || { cat "$1/daemon.log"; exit 1; }; sleep 0.2; done

@@ -1,4 +1,5 @@
-# Sourced by ./jvisor and ./run-tests: exports JAVA_HOME pointing at a JDK 25 or newer.
+# Sourced by ./jvisor, ./run-tests and bench/: exports JAVA_HOME pointing at a JDK 25 or newer;
+# defines JVISOR_JVM_OPTS and aot_cache, how jvisor's jar is run.
 # The feature version of the JDK whose java is $1: from its release file when it has one (every
 # JDK build does; reading it costs nothing, where asking java itself starts a JVM).
 java_major() {
@@ -32,3 +33,35 @@ if ! JAVA_HOME="$(find_jdk)"; then
   exit 2
 fi
 export JAVA_HOME
+
+# The JVM options jvisor runs with (./jvisor, and the benchmarks that start the jar themselves).
+# -XX:-UseFPUForSpilling: C2 then spills to the stack, not to XMM registers. The interpreter's
+# dispatch loop has more live values than x86 has registers; with XMM spills it ran at 190 or
+# 310 MIPS depending on the run, with stack spills at about 300 in every run. It costs compiled
+# regions about 5% (docs/PERFORMANCE.md, "The interpreter's loop").
+JVISOR_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling)
+
+# aot_cache JAR: sets JVISOR_AOT to the option for the JVM's AOT cache (JDK 25) of JAR, JAR's name with
+# .aot: the classes a start of jvisor loads and links, recorded once per build of JAR from a
+# short run (jvisor.cli.AotTraining) and mapped at every start after; a cold 'jvisor restore' or
+# 'jvisor vm list' spent most of its time loading and linking otherwise. Method profiles stay
+# out of it (-AOTRecordTraining): a training run's profile would steer HotSpot's compiles of the
+# guest's instruction loop. A JVM that cannot use the cache (another GC in JVISOR_JAVA_OPTS)
+# runs without it; a failed recording (its log in JAR's name with .aot.failed) is not tried
+# again until JAR changes.
+aot_cache() {
+  local jar="$1" aot="${1%.jar}.aot"
+  if [ "$jar" -nt "$aot" ] && [ "$jar" -nt "$aot.failed" ]; then
+    rm -f "$aot" "$aot.failed"
+    echo "jvisor: preparing the JVM's start-up cache (once per build)..." >&2
+    if "$JAVA_HOME/bin/java" "${JVISOR_JVM_OPTS[@]}" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining \
+        -XX:AOTCacheOutput="$aot.$$" -cp "$jar" jvisor.cli.AotTraining >"$aot.$$.log" 2>&1 && [ -f "$aot.$$" ]; then
+      mv -f "$aot.$$" "$aot"
+    else
+      mv -f "$aot.$$.log" "$aot.failed"
+    fi
+    rm -f "$aot.$$" "$aot.$$.log" "$aot.$$.config"
+  fi
+  JVISOR_AOT=()
+  if [ -f "$aot" ]; then JVISOR_AOT=(-XX:AOTCache="$aot"); fi
+}
