@@ -5,51 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The whole path from a (fake, local) Debian mirror to a cached image. */
-class ImagesTest {
-    private static TestKeys keys;
-
-    @TempDir Path dir;
-    private FakeMirror mirror;
-    private Path keyring;
-    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
-
-    @BeforeAll
-    static void makeKeys() { keys = new TestKeys("Test Archive <ftpmaster@example.org>"); }
-
-    @BeforeEach
-    void start() throws IOException {
-        mirror = new FakeMirror().debianLike(keys);
-        keyring = keys.writeKeyring(dir.resolve("keyring.gpg"));
-    }
-
-    @AfterEach
-    void stop() { mirror.close(); }
-
-    private Images images(String url, List<Path> keyrings) {
-        return new Images(new ImageCache(dir.resolve("cache")), url, new PrintStream(log, true, StandardCharsets.UTF_8),
-                null, keyrings);
-    }
-
+class ImagesTest extends MirrorTest {
     private Images images() { return images(mirror.url(), List.of(keyring)); }
-
-    private String log() { return log.toString(StandardCharsets.UTF_8); }
 
     private List<String> cacheFiles() throws IOException {
         try (Stream<Path> s = Files.walk(dir.resolve("cache"))) {

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,12 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A system image's build when things go wrong (issue 18): no network, a package missing from the
@@ -32,33 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * dpkg's messages), whose real run {@code DebianSystemTest} covers.
  */
 @Timeout(120)
-class SystemImageFaultsTest {
+class SystemImageFaultsTest extends MirrorTest {
     private static final String NAME = ImageSpec.DEBIAN_SYSTEM.name();
-    private static TestKeys keys;
 
-    @TempDir Path dir;
-    private FakeMirror mirror;
-    private Path keyring;
-    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    @Override
+    FakeMirror fill(FakeMirror m) throws IOException { return m.debianLike(keys).withSystemPackages(keys); }
 
-    @BeforeAll
-    static void makeKeys() { keys = new TestKeys("Test Archive <ftpmaster@example.org>"); }
-
-    @BeforeEach
-    void start() throws IOException {
-        mirror = new FakeMirror().debianLike(keys).withSystemPackages(keys);
-        keyring = keys.writeKeyring(dir.resolve("keyring.gpg"));
-    }
-
-    @AfterEach
-    void stop() { mirror.close(); }
-
-    private Path cacheRoot() { return dir.resolve("cache"); }
-
-    private Images images(String url, BuildGuest guest) {
-        return new Images(new ImageCache(cacheRoot()), url, new PrintStream(log, true, StandardCharsets.UTF_8), null,
-                List.of(keyring)).withBuildGuest(guest);
-    }
+    private Images images(String url, BuildGuest guest) { return images(url, List.of(keyring)).withBuildGuest(guest); }
 
     private Images images(BuildGuest guest) { return images(mirror.url(), guest); }
 
