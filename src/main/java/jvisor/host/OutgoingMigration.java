@@ -279,6 +279,9 @@ public final class OutgoingMigration {
         String m = t.getMessage();
         if (t instanceof ConnectException && (m == null || m.isBlank())) return "connection refused";
         if (t instanceof java.util.concurrent.TimeoutException) return "no answer";
+        // closed under a blocked write or read: the other connection's end closed it
+        if (t instanceof java.nio.channels.ClosedChannelException) return "the data connection to the destination was closed";
+        if ("Broken pipe".equals(m)) return "the data connection to the destination broke (broken pipe)";
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
     }
 
