@@ -14,13 +14,13 @@ import jvisor.machine.MachineConfig;
 import jvisor.machine.Snapshot;
 
 /**
- * The run the launcher records into the JVM's AOT cache ({@code -XX:AOTCacheOutput}, JDK 25)
- * after it builds the jar: the classes a start of jvisor loads and links, kept ready in the
+ * The run recorded into the JVM's AOT cache ({@code -XX:AOTCacheOutput}, JDK 25) once per
+ * build of the jar ({@code aot_cache} in tools/jdk.sh, for the launcher and the benchmarks): the classes a start of jvisor loads and links, kept ready in the
  * cache so that the next starts skip that work (a cold {@code jvisor restore} spent most of its
  * time there, and in linking its first native calls). It parses the commands, boots a small
  * bare-metal program until its loop is hot enough to compile, saves the machine, restores the
- * file and runs the program to its end. Method profiles are not recorded (the launcher says
- * {@code -XX:-AOTRecordTraining}): a training run's profile would steer HotSpot's compiles of
+ * file and runs the program to its end. Method profiles are not recorded
+ * ({@code -XX:-AOTRecordTraining}): a training run's profile would steer HotSpot's compiles of
  * the instruction loop for every later guest.
  */
 public final class AotTraining {

@@ -524,8 +524,8 @@ public final class Vm {
         lastMigration = m;
         migration = null;
         if (machine != null) {
-            if (resume) machine.resume(); // takes back what the hand-over let go, as reclaim does
-            else machine.reclaim();
+            machine.reclaim(); // what the hand-over let go
+            if (resume) machine.resume();
         }
         host.event(this, why);
     }

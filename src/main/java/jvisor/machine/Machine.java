@@ -467,6 +467,9 @@ public final class Machine implements AutoCloseable {
         Thread.sleep(java.time.Duration.ofNanos(runNanos));
     }
 
+    /** Whether devices let go of host resources for a migration ({@link #handOver}), not yet reclaimed. */
+    private boolean handedOver;
+
     /**
      * Lets go of the host resources the VM's copy on a live migration's destination will take
      * (forwarded ports: the destination may be on this machine); the machine must be paused.
@@ -513,9 +516,6 @@ public final class Machine implements AutoCloseable {
     public boolean paused() {
         synchronized (pauseLock) { return paused; }
     }
-
-    /** Whether devices let go of host resources for a migration ({@link #handOver}), not yet reclaimed. */
-    private boolean handedOver;
 
     /** What the state stream's "machine" section says of this machine; throws if it cannot be saved. */
     synchronized MachineState.Config stateConfig() {
