@@ -89,8 +89,10 @@ public final class RegionCompiler implements Jit {
                     BACKGROUND.take().run();
                 } catch (InterruptedException e) {
                     return;
-                } catch (RuntimeException e) { // a compiler bug costs speed, not the guest
-                    System.err.println("jvisor: JIT: " + e.getMessage());
+                } catch (RuntimeException | LinkageError | StackOverflowError | OutOfMemoryError e) {
+                    // One failed compile costs speed, not the guest; this thread serves every
+                    // machine of the process, so it must outlive it.
+                    System.err.println("jvisor: JIT: " + e);
                 }
             }
         });
@@ -130,6 +132,9 @@ public final class RegionCompiler implements Jit {
             if (ram.segment().scope().isAlive()) throw e; // else the machine closed meanwhile
         }
     }
+
+    /** Compilations waiting for the JIT thread, from all machines. */
+    public static int backlog() { return BACKGROUND.size(); }
 
     /** Number of regions compiled so far, by all machines. */
     public static long compiledCount() { return COMPILED.get(); }

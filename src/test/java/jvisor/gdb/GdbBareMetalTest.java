@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jvisor.firmware.ElfImage;
+import jvisor.jit.RegionCompiler;
 import jvisor.machine.Machine;
 import jvisor.machine.MachineConfig;
 import jvisor.testing.Assembler;
@@ -72,7 +73,9 @@ class GdbBareMetalTest {
             CompletableFuture<Machine.Outcome> run = CompletableFuture.supplyAsync(m::run);
             long deadline = System.nanoTime() + 20_000_000_000L;
             while (m.hart(0).regionRuns() == 0 && System.nanoTime() < deadline) Thread.sleep(10);
-            assertTrue(m.hart(0).regionRuns() > 0, "the loop should run compiled before gdb attaches");
+            assertTrue(m.hart(0).regionRuns() > 0, () -> "the loop should run compiled before gdb attaches; hart 0 retired "
+                    + m.hart(0).instret() + ", hart 1 ran " + m.hart(1).regionRuns() + " regions, the process compiled "
+                    + RegionCompiler.compiledCount() + " regions, " + RegionCompiler.backlog() + " compilations wait");
 
             String out = GdbBatch.run(elf, server.port(), List.of(
                     "info threads",
