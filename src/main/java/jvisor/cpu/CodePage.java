@@ -19,6 +19,36 @@ public final class CodePage {
     /** The {@link Hart#heatEpoch} the counts in {@link #heat} belong to. */
     int heatEpoch;
 
+    /** Slots a compiled region jumped to through a register (one bit each); null until one did. */
+    private long[] jumpTargets;
+
+    /** Notes that a region left through a jalr to {@code slot}. On a hart's thread. */
+    void jumpedTo(int slot) {
+        long[] t = jumpTargets;
+        if (t == null) jumpTargets = t = new long[DecodeCache.SLOTS / 64];
+        t[slot >>> 6] |= 1L << slot;
+    }
+
+    /**
+     * The slots regions jumped to through a register (a switch's cases, returns) where code
+     * started at least {@code min} times in the profile's current age, or so often that the count
+     * wrapped. Read without a lock while harts count: an approximate answer is good enough.
+     */
+    public int[] hotJumpTargets(int min) {
+        long[] t = jumpTargets;
+        if (t == null) return new int[0];
+        int n = 0;
+        int[] found = new int[16];
+        for (int s = 0; s < DecodeCache.SLOTS; s++) {
+            short h = heat[s];
+            if ((t[s >>> 6] & 1L << s) != 0 && (h >= min || h < 0)) {
+                if (n == found.length) found = java.util.Arrays.copyOf(found, 2 * n);
+                found[n++] = s;
+            }
+        }
+        return java.util.Arrays.copyOf(found, n);
+    }
+
     /** A debugger's private copy: never compiled, never shared ({@link DebugHook}). */
     final boolean debugCopy;
 

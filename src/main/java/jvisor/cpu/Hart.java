@@ -67,6 +67,8 @@ public final class Hart implements Snapshottable {
     public Jit jit;
     /** Instructions the last {@link Region} run retired. */
     int jitRetired;
+    /** Set by a region that left through a jump through a register (jalr); cleared by the interpreter. */
+    boolean jumpedThroughRegister;
     /** Instructions the interpreter's last straight run retired. */
     int straightRetired;
     /** Statistics: compiled region runs and the instructions they retired. */

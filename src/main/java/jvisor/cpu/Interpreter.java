@@ -98,7 +98,12 @@ final class Interpreter {
                     h.regionRuns++;
                     h.regionRetired += h.jitRetired;
                     pc = next;
-                    if (pc >>> 12 == pageVpn && h.jit != null) count(h, cp, slot(pc)); // an exit into this page
+                    boolean indirect = h.jumpedThroughRegister;
+                    h.jumpedThroughRegister = false;
+                    if (pc >>> 12 == pageVpn && h.jit != null) { // an exit into this page
+                        if (indirect) cp.jumpedTo(slot(pc));
+                        count(h, cp, slot(pc));
+                    }
                     if (h.fault) {
                         if (h.pendingCause == Cause.ILLEGAL_INSN) { // an FP instruction the FPU refused, in this page
                             h.pendingTval = instructionBits(m, pc, page[slot(pc)]);

@@ -47,6 +47,8 @@ import jvisor.memory.GuestRam;
  */
 public final class RegionCompiler implements Jit {
     static final int MAX_INSTRUCTIONS = 160, BUDGET = 4096;
+    /** A jalr target counted a {@code 1/ROOT_SHARE} of the threshold is hot enough to join a region compiled in its page. */
+    private static final int ROOT_SHARE = Integer.getInteger("jvisor.jit.rootShare", 8);
     private static final int MAX_CODE_BYTES = 7500; // HotSpot compiles methods up to 8000 bytes
 
     private static final ClassDesc CD_REGION = ClassDesc.of("jvisor.cpu.Region");
@@ -175,8 +177,12 @@ public final class RegionCompiler implements Jit {
      */
     Compiled compile(CodePage page, int slot) {
         long content = RegionCache.pageHash(ram, page.pageOff);
+        // Hot places jalrs went to become entries, and the region then covers the code around
+        // them even where other regions compiled it (the loop around a switch's cases).
+        int[] roots = page.hotJumpTargets(Math.max(1, threshold / ROOT_SHARE));
+        RegionPlan.SlotDecoder decoder = roots.length == 0 ? this::decode : this::decodeUnderRegions;
         for (int limit = MAX_INSTRUCTIONS; limit >= 8; limit /= 2) {
-            RegionPlan plan = RegionPlan.of(page.ops, slot, limit, this::decode, page);
+            RegionPlan plan = RegionPlan.of(slot, roots, limit, decoder, page);
             if (plan == null) return null;
             RegionCache.Code code = RegionCache.Code.of(plan);
             Region r = cache.find(code, content);
@@ -196,12 +202,19 @@ public final class RegionCompiler implements Jit {
     /** Decodes slot {@code s} of {@code page} if the interpreter hasn't yet; 0 if it straddles the page end. */
     private long decode(CodePage page, int s) {
         long d = page.ops[s];
-        if (d != 0) return d;
+        return d != 0 ? d : decodeUnderRegions(page, s);
+    }
+
+    /** As {@link #decode}, but decodes again where a region's entry replaced the instruction. */
+    private long decodeUnderRegions(CodePage page, int s) {
+        long d = page.ops[s];
+        if (d != 0 && Decoded.op(d) != Op.REGION) return d;
+        boolean undecoded = d == 0;
         int lo = ram.getShort(page.pageOff + 2L * s) & 0xffff;
         if ((lo & 3) != 3) d = Decoder.decode16(lo);
         else if (s == 2047) return 0;
         else d = Decoder.decode32(lo | (ram.getShort(page.pageOff + 2L * s + 2) & 0xffff) << 16);
-        page.ops[s] = d;
+        if (undecoded) page.ops[s] = d;
         return d;
     }
 
@@ -243,7 +256,9 @@ public final class RegionCompiler implements Jit {
     private static final class Emitter {
         private final CodeBuilder c;
         private final RegionPlan plan;
-        private final Label exit;
+        private final Label exit, dispatch;
+        /** Whether jalrs go to the entries' switch ({@link RegionPlan#jumpsToItsEntries}). */
+        private final boolean dispatches;
         private final Label[] labels = new Label[2048];
         /** By slot: instructions from it to the end of its block, which counts them all on entry. */
         private final int[] rest = new int[2048];
@@ -252,6 +267,8 @@ public final class RegionCompiler implements Jit {
             this.c = c;
             this.plan = plan;
             this.exit = c.newLabel();
+            this.dispatch = c.newLabel();
+            this.dispatches = plan.jumpsToItsEntries();
         }
 
         void emit() {
@@ -310,37 +327,54 @@ public final class RegionCompiler implements Jit {
             return leader;
         }
 
-        /** Jumps to the label of the entry pc's slot and turns the pc into the page's virtual base. */
+        /**
+         * Turns the entry pc into the page's virtual base and goes to the entry's label. The
+         * switch over the entries also serves jumps through a register that land on one
+         * ({@link #dispatch}).
+         */
         private void enterAtPc(int[] slots) {
-            if (slots.length == 1) { // the common case needs no switch
-                c.lload(VBASE);
-                c.loadConstant(-4096L);
-                c.land();
-                c.lstore(VBASE);
-                c.goto_(labels[slots[0]]);
-                return;
-            }
             c.lload(VBASE);
-            c.l2i();
-            c.loadConstant(0xfff);
-            c.iand();
-            c.iconst_1();
-            c.iushr();
+            c.lstore(TMP);
             c.lload(VBASE);
             c.loadConstant(-4096L);
             c.land();
             c.lstore(VBASE);
+            if (slots.length == 1 && !dispatches) { // the common case needs no switch
+                c.goto_(labels[slots[0]]);
+                return;
+            }
+            c.labelBinding(dispatch); // TMP: a pc in this page
             Label outside = c.newLabel();
-            var cases = java.util.Arrays.stream(slots).mapToObj(s -> SwitchCase.of(s, labels[s])).toList();
-            int range = slots[slots.length - 1] - slots[0] + 1;
-            if (range <= 2 * slots.length) c.tableswitch(slots[0], slots[slots.length - 1], outside, cases);
-            else c.lookupswitch(outside, cases); // smaller when the slots are sparse
-            c.labelBinding(outside); // the interpreter enters only at the region's slots
-            c.new_(CD_ISE);
-            c.dup();
-            c.loadConstant("compiled region entered outside its code");
-            c.invokespecial(CD_ISE, ConstantDescs.INIT_NAME, MethodTypeDesc.of(CD_void, ConstantDescs.CD_String));
-            c.athrow();
+            if (slots.length == 1) {
+                c.lload(TMP);
+                pcAt(2L * slots[0]);
+                c.lcmp();
+                c.ifeq(labels[slots[0]]);
+                c.goto_(outside);
+            } else {
+                c.lload(TMP);
+                c.l2i();
+                c.loadConstant(0xfff);
+                c.iand();
+                c.iconst_1();
+                c.iushr();
+                var cases = java.util.Arrays.stream(slots).mapToObj(s -> SwitchCase.of(s, labels[s])).toList();
+                int range = slots[slots.length - 1] - slots[0] + 1;
+                if (range <= 2 * slots.length) c.tableswitch(slots[0], slots[slots.length - 1], outside, cases);
+                else c.lookupswitch(outside, cases); // smaller when the slots are sparse
+            }
+            c.labelBinding(outside); // a jalr's target that is not an entry: leave
+            if (dispatches) jumpedThroughRegister();
+            c.lload(TMP);
+            c.lstore(NEXT_PC);
+            c.goto_(exit);
+        }
+
+        /** Tells the interpreter that the region leaves through a jalr (see CodePage#jumpedTo). */
+        private void jumpedThroughRegister() {
+            c.aload(HART);
+            c.iconst_1();
+            c.putfield(CD_HART, "jumpedThroughRegister", CD_boolean);
         }
 
         private void pcAt(long offset) {
@@ -484,6 +518,25 @@ public final class RegionCompiler implements Jit {
                     target(rd);
                     pcAt(off + len);
                     write(rd);
+                    if (!dispatches) {
+                        jumpedThroughRegister();
+                        c.lload(TMP);
+                        c.lstore(NEXT_PC);
+                        c.goto_(exit);
+                        return;
+                    }
+                    // Into this page and within the budget: the entries' switch, else leave.
+                    Label leave = c.newLabel();
+                    c.lload(TMP);
+                    c.loadConstant(-4096L);
+                    c.land();
+                    c.lload(VBASE);
+                    c.lcmp();
+                    c.ifne(leave);
+                    c.iload(COUNT);
+                    c.loadConstant(BUDGET);
+                    c.if_icmplt(dispatch);
+                    c.labelBinding(leave);
                     c.lload(TMP);
                     c.lstore(NEXT_PC);
                     c.goto_(exit);

@@ -21,26 +21,55 @@ final class RegionPlan {
     private int[] sorted;
 
 
-    static RegionPlan of(long[] pageOps, int entry, int limit, SlotDecoder decoder, CodePage page) {
+    /**
+     * The plan of a region entered at {@code entry} that also covers, while {@code limit}
+     * instructions allow, the code reachable from each of {@code roots} (other places of the page
+     * where code starts often), which become entries too: a jump through a register to one of
+     * them then stays inside the region, as a switch's cases, a return into the region, and
+     * the loop around them do.
+     */
+    static RegionPlan of(int entry, int[] roots, int limit, SlotDecoder decoder, CodePage page) {
         RegionPlan p = new RegionPlan();
+        p.explore(entry, limit, decoder, page);
+        if (!p.members.get(entry)) return null;
+        for (int r : roots) {
+            if (p.count >= limit) break;
+            if (p.members.get(r)) { // already covered: it may start a block anyway
+                p.entries.set(r);
+                p.fromRoots |= r != entry;
+                continue;
+            }
+            p.explore(r, limit, decoder, page);
+            if (p.members.get(r)) p.entries.set(r);
+            p.fromRoots |= r != entry && p.members.get(r);
+        }
+        p.sorted = p.members.stream().toArray();
+        p.entries.and(p.members);
+        p.entries.set(entry);
+        return p;
+    }
+
+    private int count;
+
+    /** Adds what is reachable from {@code start} until the plan holds {@code limit} instructions. */
+    private void explore(int start, int limit, SlotDecoder decoder, CodePage page) {
         ArrayDeque<Integer> work = new ArrayDeque<>();
-        work.add(entry);
-        int count = 0;
+        work.add(start);
         while (!work.isEmpty() && count < limit) {
             int s = work.poll();
-            if (s < 0 || s >= 2048 || p.members.get(s)) continue;
+            if (s < 0 || s >= 2048 || members.get(s)) continue;
             long d = decoder.decode(page, s);
             if (d == 0 || !compilable(Decoded.op(d))) continue;
-            p.members.set(s);
-            p.ops[s] = d;
+            members.set(s);
+            ops[s] = d;
             count++;
             int op = Decoded.op(d), len = Decoded.length(d);
             long target = 2L * s + Decoded.imm(d);
             switch (op) {
-                case Op.JALR -> p.returnSite(work, d, s);
+                case Op.JALR -> returnSite(work, d, s);
                 case Op.JAL -> {
                     if (target >= 0 && target < 4096) work.add((int) (target >> 1));
-                    p.returnSite(work, d, s);
+                    returnSite(work, d, s);
                 }
                 case Op.BEQ, Op.BNE, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU -> {
                     work.add(s + len / 2);
@@ -49,11 +78,6 @@ final class RegionPlan {
                 default -> work.add(s + len / 2);
             }
         }
-        if (!p.members.get(entry)) return null;
-        p.sorted = p.members.stream().toArray();
-        p.entries.and(p.members);
-        p.entries.set(entry);
-        return p;
     }
 
     /** A call (a jump that links) returns to the instruction after it. */
@@ -76,6 +100,26 @@ final class RegionPlan {
     }
 
     int[] slots() { return sorted; }
+
+    /**
+     * Whether a jalr of the region may land on one of its entries: it covers places jalrs went to
+     * ({@code roots}), or calls a function it also covers, whose return comes back inside. Only
+     * such regions dispatch their jalrs to their entries: the loop that makes is costly for C2
+     * to compile, and most regions' jalrs (returns to callers elsewhere) leave anyway.
+     */
+    boolean jumpsToItsEntries() {
+        boolean jalr = false, callsInside = false;
+        for (int s : sorted) {
+            long d = ops[s];
+            int op = Decoded.op(d), rd = Decoded.rd(d);
+            if (op == Op.JALR) jalr = true;
+            if (op == Op.JAL && rd != 0 && rd != Decoded.SINK && memberAt(2L * s + Decoded.imm(d)) >= 0) callsInside = true;
+        }
+        return jalr && (fromRoots || callsInside);
+    }
+
+    /** Whether other roots than the entry joined the plan. */
+    private boolean fromRoots;
 
     /** The slots the region can be entered at: its first instruction and its return sites. */
     int[] entries() { return entries.stream().toArray(); }
