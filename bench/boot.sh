@@ -103,7 +103,7 @@ body="$OUT/memory.md"
     echo "- $(name_of "$s") / QEMU (medians): $(ratio "$(mib "$s" | median)" "$q")"
   done
   echo
-  echo "jvisor's JVM runs with the launcher's defaults (\`-XX:+UseParallelGC -XX:-UseFPUForSpilling\`, default heap sizing); its"
+  echo "jvisor's JVM runs with the launcher's defaults (\`-XX:+UseParallelGC -XX:-UseFPUForSpilling -XX:-ClipInlining\`, default heap sizing); its"
   echo "figure includes the heap, the JIT's generated classes and code cache, and the touched guest RAM."
   echo
   machine_line "$KERNEL_RELEASE"

@@ -39,7 +39,10 @@ export JAVA_HOME
 # dispatch loop has more live values than x86 has registers; with XMM spills it ran at 190 or
 # 310 MIPS depending on the run, with stack spills at about 300 in every run. It costs compiled
 # regions about 5% (docs/PERFORMANCE.md, "The interpreter's loop").
-JVISOR_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling)
+# -XX:-ClipInlining: C2 otherwise inlines nothing into a method that has reached 8000 bytecodes
+# with what it inlined so far, and a large compiled region is close to that on its own: its FPU
+# and MMU calls stayed calls (cbench's fp part 2.3 -> 1.9 s, boots no slower).
+JVISOR_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling -XX:-ClipInlining)
 
 # aot_cache JAR: sets JVISOR_AOT to the option for the JVM's AOT cache (JDK 25) of JAR, JAR's name with
 # .aot: the classes a start of jvisor loads and links, recorded once per build of JAR from a

@@ -246,6 +246,19 @@ public final class CsrFile {
         return writes ? Hart.END_BLOCK : Hart.OK;
     }
 
+    /**
+     * A CSR instruction on fflags, frm or fcsr in a compiled region: as {@link #execute}, but a
+     * write ends no block (these CSRs change nothing a block depends on) and a refusal is raised
+     * here with the instruction as tval. Returns {@link Hart#OK} or {@link Hart#TRAP}. C's
+     * quiet comparisons (isless, the errno check around sqrt) read and restore fflags in loops.
+     */
+    public int executeFloatingPoint(int insn) {
+        int status = execute(insn);
+        if (status == Hart.OK || status == Hart.END_BLOCK) return Hart.OK;
+        h.raise(status == Hart.VIRTUAL ? Cause.VIRTUAL_INSN : Cause.ILLEGAL_INSN, insn & 0xffff_ffffL);
+        return Hart.TRAP;
+    }
+
     private long deny() {
         missing = true;
         return 0;

@@ -53,6 +53,8 @@ public final class RegionCompiler implements Jit {
 
     private static final ClassDesc CD_REGION = ClassDesc.of("jvisor.cpu.Region");
     private static final ClassDesc CD_MMU = ClassDesc.of("jvisor.cpu.Mmu");
+    private static final ClassDesc CD_CSRFILE = ClassDesc.of("jvisor.cpu.CsrFile");
+    private static final MethodTypeDesc I_I = MethodTypeDesc.of(CD_int, CD_int);
     private static final ClassDesc CD_HART = ClassDesc.of("jvisor.cpu.Hart");
     private static final ClassDesc CD_INTMATH = ClassDesc.of("jvisor.cpu.IntMath");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
@@ -542,6 +544,7 @@ public final class RegionCompiler implements Jit {
                     c.goto_(exit);
                     return;
                 }
+                case Op.CSRRW, Op.CSRRS, Op.CSRRC, Op.CSRRWI, Op.CSRRSI, Op.CSRRCI -> floatingPointCsr(off, d);
                 default -> {
                     if (op < Op.FP_FIRST) throw new IllegalStateException("op " + op + " planned but not compilable");
                     floatingPoint(off, len, op, d, rd, rs1);
@@ -692,6 +695,19 @@ public final class RegionCompiler implements Jit {
             c.loadConstant(Cause.ILLEGAL_INSN);
             c.lconst_0();
             c.invokevirtual(CD_HART, "raise", IJ_V);
+            c.iinc(COUNT, -rest[(int) (off >> 1)]);
+            exitTo(off);
+            c.labelBinding(ok);
+        }
+
+        /** fflags, frm or fcsr through the CSR file; a refusal was raised there and leaves here. */
+        private void floatingPointCsr(long off, long d) {
+            c.aload(HART);
+            c.getfield(CD_HART, "csr", CD_CSRFILE);
+            c.loadConstant(Decoded.imm(d));
+            c.invokevirtual(CD_CSRFILE, "executeFloatingPoint", I_I);
+            Label ok = c.newLabel();
+            c.ifeq(ok); // Hart.OK
             c.iinc(COUNT, -rest[(int) (off >> 1)]);
             exitTo(off);
             c.labelBinding(ok);

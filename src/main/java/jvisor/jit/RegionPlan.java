@@ -59,7 +59,7 @@ final class RegionPlan {
             int s = work.poll();
             if (s < 0 || s >= 2048 || members.get(s)) continue;
             long d = decoder.decode(page, s);
-            if (d == 0 || !compilable(Decoded.op(d))) continue;
+            if (d == 0 || !compilable(d)) continue;
             members.set(s);
             ops[s] = d;
             count++;
@@ -89,9 +89,16 @@ final class RegionPlan {
         entries.set(next);
     }
 
-    static boolean compilable(int op) {
+    static boolean compilable(long d) {
+        int op = Decoded.op(d);
         return op >= Op.LUI && op <= Op.REMUW || op == Op.FENCE || op == Op.LI || op == Op.MV
-                || op >= Op.FP_FIRST && op <= Op.FP_LAST;
+                || op >= Op.FP_FIRST && op <= Op.FP_LAST || isFloatingPointCsr(d);
+    }
+
+    /** A CSR instruction on fflags, frm or fcsr (CSRs 1 to 3). */
+    static boolean isFloatingPointCsr(long d) {
+        int op = Decoded.op(d), csr = Decoded.imm(d) >>> 20;
+        return op >= Op.CSRRW && op <= Op.CSRRCI && csr >= 1 && csr <= 3;
     }
 
     /** The slot at page offset {@code offset} if it is in the region (and the page); else -1. */
