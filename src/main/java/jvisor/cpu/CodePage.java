@@ -32,21 +32,25 @@ public final class CodePage {
     /**
      * The slots regions jumped to through a register (a switch's cases, returns) where code
      * started at least {@code min} times in the profile's current age, or so often that the count
-     * wrapped. Read without a lock while harts count: an approximate answer is good enough.
+     * wrapped; nearest to {@code near} first (most likely the same function's). Read without a
+     * lock while harts count: an approximate answer is good enough.
      */
-    public int[] hotJumpTargets(int min) {
+    public int[] hotJumpTargets(int min, int near) {
         long[] t = jumpTargets;
         if (t == null) return new int[0];
         int n = 0;
-        int[] found = new int[16];
+        long[] found = new long[16]; // distance << 16 | slot, to sort by distance
         for (int s = 0; s < DecodeCache.SLOTS; s++) {
             short h = heat[s];
             if ((t[s >>> 6] & 1L << s) != 0 && (h >= min || h < 0)) {
                 if (n == found.length) found = java.util.Arrays.copyOf(found, 2 * n);
-                found[n++] = s;
+                found[n++] = (long) Math.abs(s - near) << 16 | s;
             }
         }
-        return java.util.Arrays.copyOf(found, n);
+        java.util.Arrays.sort(found, 0, n);
+        int[] slots = new int[n];
+        for (int i = 0; i < n; i++) slots[i] = (int) (found[i] & 0xffff);
+        return slots;
     }
 
     /** A debugger's private copy: never compiled, never shared ({@link DebugHook}). */

@@ -181,7 +181,7 @@ public final class RegionCompiler implements Jit {
         long content = RegionCache.pageHash(ram, page.pageOff);
         // Hot places jalrs went to become entries, and the region then covers the code around
         // them even where other regions compiled it (the loop around a switch's cases).
-        int[] roots = page.hotJumpTargets(Math.max(1, threshold / ROOT_SHARE));
+        int[] roots = page.hotJumpTargets(Math.max(1, threshold / ROOT_SHARE), slot);
         RegionPlan.SlotDecoder decoder = roots.length == 0 ? this::decode : this::decodeUnderRegions;
         for (int limit = MAX_INSTRUCTIONS; limit >= 8; limit /= 2) {
             RegionPlan plan = RegionPlan.of(slot, roots, limit, decoder, page);
