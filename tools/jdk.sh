@@ -42,7 +42,16 @@ export JAVA_HOME
 # -XX:-ClipInlining: C2 otherwise inlines nothing into a method that has reached 8000 bytecodes
 # with what it inlined so far, and a large compiled region is close to that on its own: its FPU
 # and MMU calls stayed calls (cbench's fp part 2.3 -> 1.9 s, boots no slower).
-JVISOR_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling -XX:-ClipInlining)
+# The thresholds: compiled guest regions reach C2 after ten times HotSpot's usual counts
+# (CompileThresholdScaling for their run methods), and every method reaches C1 after a tenth of
+# its usual counts, so regions leave HotSpot's bytecode interpreter as soon as before. A boot
+# made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; now fewer reach
+# it: a boot's process CPU 15.1 -> 14.3 s, cbench no slower, and a cold `jvisor restore` answers
+# sooner, 0.54 -> 0.46 s (docs/PERFORMANCE.md, issue 17).
+JVISOR_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling -XX:-ClipInlining
+  -XX:CompileCommand=quiet '-XX:CompileCommand=CompileThresholdScaling,jvisor.cpu.CompiledRegion*::run,10.0'
+  -XX:Tier3InvocationThreshold=20 -XX:Tier3MinInvocationThreshold=10 -XX:Tier3CompileThreshold=200
+  -XX:Tier3BackEdgeThreshold=6000)
 
 # aot_cache JAR: sets JVISOR_AOT to the option for the JVM's AOT cache (JDK 25) of JAR, JAR's name with
 # .aot: the classes a start of jvisor loads and links, recorded once per build of JAR from a
