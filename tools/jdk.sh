@@ -46,8 +46,7 @@ export JAVA_HOME
 # (CompileThresholdScaling for their run methods), and every method reaches C1 after a tenth of
 # its usual counts, so regions leave HotSpot's bytecode interpreter as soon as before. A boot
 # made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; now fewer reach
-# it: a boot's process CPU 15.1 -> 14.3 s, cbench no slower, and a cold `jvisor restore` answers
-# sooner, 0.54 -> 0.46 s (docs/PERFORMANCE.md, issue 17).
+# it: a boot's process CPU 15.1 -> 14.3 s, cbench no slower (docs/PERFORMANCE.md, issue 17).
 JVISOR_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling -XX:-ClipInlining
   -XX:CompileCommand=quiet '-XX:CompileCommand=CompileThresholdScaling,jvisor.cpu.CompiledRegion*::run,10.0'
   -XX:Tier3InvocationThreshold=20 -XX:Tier3MinInvocationThreshold=10 -XX:Tier3CompileThreshold=200
