@@ -365,7 +365,17 @@ public final class RegionCompiler implements Jit {
                 if (range <= 2 * slots.length) c.tableswitch(slots[0], slots[slots.length - 1], outside, cases);
                 else c.lookupswitch(outside, cases); // smaller when the slots are sparse
             }
-            c.labelBinding(outside); // a jalr's target that is not an entry: leave
+            c.labelBinding(outside);
+            // Nothing counted yet: the interpreter entered at a slot that is not the region's.
+            Label jumped = c.newLabel();
+            c.iload(COUNT);
+            c.ifne(jumped);
+            c.new_(CD_ISE);
+            c.dup();
+            c.loadConstant("compiled region entered outside its code");
+            c.invokespecial(CD_ISE, ConstantDescs.INIT_NAME, MethodTypeDesc.of(CD_void, ConstantDescs.CD_String));
+            c.athrow();
+            c.labelBinding(jumped); // a jalr's target that is not an entry: leave
             if (dispatches) jumpedThroughRegister();
             c.lload(TMP);
             c.lstore(NEXT_PC);
