@@ -3,13 +3,16 @@ package jvisor.jit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jvisor.machine.Machine;
+import jvisor.testing.Assembler;
 import jvisor.testing.Guest;
 import org.junit.jupiter.api.Test;
 
 /**
  * Jumps through a register that land in the same compiled region stay in it: a switch
  * dispatched through a jump table (a bytecode interpreter's loop) and returns from calls
- * inside the page run without going back to the interpreter at each jump.
+ * inside the page run without going back to the interpreter at each jump. With the eager JIT
+ * whatever the suite's JIT mode, so the programs' warm-up is short.
  */
 class IndirectJumpTest {
     /** 200,000 rounds of a 4-way switch through a table of addresses; a0 sums what the cases add. */
@@ -61,9 +64,14 @@ class IndirectJumpTest {
             done:
             """;
 
+    private static Guest.Result run(String body) throws Exception {
+        return Guest.runElf(Assembler.assemble(Guest.PROLOGUE + body + Guest.EPILOGUE),
+                m -> m.setJit(Machine.JitMode.EAGER));
+    }
+
     @Test
-    void switchThroughAJumpTableStaysCompiled() {
-        Guest.Result r = Guest.run(SWITCH);
+    void switchThroughAJumpTableStaysCompiled() throws Exception {
+        Guest.Result r = run(SWITCH);
         try {
             assertEquals(0, r.status());
             assertEquals(50_000L * 1111, r.x(10));
@@ -74,8 +82,8 @@ class IndirectJumpTest {
     }
 
     @Test
-    void returnsInsideThePageStayCompiled() {
-        Guest.Result r = Guest.run(CALLS);
+    void returnsInsideThePageStayCompiled() throws Exception {
+        Guest.Result r = run(CALLS);
         try {
             assertEquals(0, r.status());
             assertEquals(300_000L, r.x(10));
