@@ -18,6 +18,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import jvisor.cpu.Cause;
 import jvisor.cpu.CodePage;
@@ -82,9 +83,16 @@ public final class RegionCompiler implements Jit {
     /**
      * Compilations requested by harts that don't wait for them, for every machine in the process:
      * the hart keeps interpreting while a JIT thread generates and defines the class. Full: the
-     * request is dropped (the slot stays interpreted).
+     * request is dropped (the slot stays interpreted until its count, decayed, reaches the
+     * threshold again).
      */
-    private static final BlockingQueue<Runnable> BACKGROUND = new ArrayBlockingQueue<>(1024);
+    private static final BlockingQueue<Runnable> BACKGROUND = new ArrayBlockingQueue<>(4096);
+    /**
+     * Requests one machine may have waiting: the JIT thread serves every machine of the process,
+     * so a machine warming up (or one that closed with work queued) must not leave the others'
+     * hot code interpreted behind its backlog (one machine alone keeps the room it had before).
+     */
+    private static final int MAX_WAITING = 1024;
 
     static {
         Thread.ofPlatform().name("jvisor-jit").daemon().start(() -> {
@@ -108,6 +116,8 @@ public final class RegionCompiler implements Jit {
     private final RegionCache cache = RegionCache.SHARED;
     /** Regions this machine compiled itself, and those it took from the cache. */
     private final AtomicLong compiledHere = new AtomicLong(), shared = new AtomicLong();
+    /** This machine's requests in {@link #BACKGROUND}. */
+    private final AtomicInteger waiting = new AtomicInteger();
 
     /**
      * {@code threshold}: counted starts of interpreted code at a slot before it is compiled (1 compiles at the first);
@@ -124,11 +134,18 @@ public final class RegionCompiler implements Jit {
 
     @Override
     public void request(CodePage page, int slot) {
-        if (background) BACKGROUND.offer(() -> compileAndInstall(page, slot));
-        else compileAndInstall(page, slot);
+        if (!background) {
+            compileAndInstall(page, slot);
+        } else if (waiting.incrementAndGet() > MAX_WAITING || !BACKGROUND.offer(() -> {
+            waiting.decrementAndGet();
+            compileAndInstall(page, slot);
+        })) {
+            waiting.decrementAndGet();
+        }
     }
 
     private void compileAndInstall(CodePage page, int slot) {
+        if (!ram.segment().scope().isAlive()) return; // the machine closed while this waited
         try {
             Compiled c = compile(page, slot);
             if (c != null) page.install(c);
