@@ -21,7 +21,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ({@code hypervisor-p-*}, {@code hypervisor-svadu-p-*}); without it the test is skipped. Each
  * runs with the JIT off and eager and must report success through HTIF. Build them without C
  * ({@code -march=rv64gh}, as riscv-tests does with rv64g): their trap handlers are not 4-byte
- * aligned otherwise, and mtvec drops bit 1.
+ * aligned otherwise, and mtvec drops bit 1. Debian 12's gcc refuses {@code rv64gh} as a
+ * {@code -march}; its assembler takes it, so preprocess each test with {@code riscv64-linux-gnu-gcc -E
+ * -Ienv/p -Iisa/macros/scalar}, assemble with {@code riscv64-linux-gnu-as -march=rv64gh} and link
+ * with {@code env/p/link.ld}.
  */
 @Timeout(60)
 class RiscvTestsHypervisorTest {
