@@ -52,7 +52,16 @@ done
 t1="$(now)"
 sleep 20
 J_CPU="$(idle_cpu "$DAEMON")"
+# The daemon's heap shrinks in steps once the guests are idle (G1's periodic collections):
+# its RSS is taken once it has settled (less than 1% change in 10 s, or after 5 minutes).
 J_RSS="$(rss_kib "$DAEMON")"
+for _ in $(seq 30); do
+  sleep 10
+  r="$(rss_kib "$DAEMON")"
+  settled=$(( (J_RSS - r) * 100 < J_RSS && (r - J_RSS) * 100 < J_RSS ))
+  J_RSS="$r"
+  [ "$settled" = 1 ] && break
+done
 TOUCHED=0
 for i in $(seq 1 "$N"); do
   TOUCHED=$((TOUCHED + $(curl -s -H "$A" "$U/vms/d$i/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("touchedBytes",0))')))

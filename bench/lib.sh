@@ -105,8 +105,10 @@ daemon_jar() {
 # sets DAEMON (its pid), U (the API's base URL) and A (the authorization header).
 start_daemon() {
   aot_cache "$JAR"
+  jvm_opts serve
   "$JAVA_HOME/bin/java" "${JVISOR_JVM_OPTS[@]}" "${JVISOR_AOT[@]}" ${JVISOR_JAVA_OPTS:-} \
     -jar "$JAR" serve --state "$1/state" --listen 127.0.0.1:0 --max-memory 20G >"$1/daemon.out" 2>"$1/daemon.log" &
+  jvm_opts
   DAEMON=$!
   while [ ! -f "$1/state/address" ]; do kill -0 "$DAEMON" || { cat "$1/daemon.log"; exit 1; }; sleep 0.2; done
   U="$(cat "$1/state/address")/api/v1"; A="Authorization: Bearer $(cat "$1/state/token")"

@@ -1,5 +1,5 @@
 # Sourced by ./jvisor, ./run-tests and bench/: exports JAVA_HOME pointing at a JDK 25 or newer;
-# defines JVISOR_JVM_OPTS and aot_cache, how jvisor's jar is run.
+# defines jvm_opts (JVISOR_JVM_OPTS) and aot_cache, how jvisor's jar is run.
 # The feature version of the JDK whose java is $1: from its release file when it has one (every
 # JDK build does; reading it costs nothing, where asking java itself starts a JVM).
 java_major() {
@@ -47,19 +47,36 @@ export JAVA_HOME
 # its usual counts, so regions leave HotSpot's bytecode interpreter as soon as before. A boot
 # made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; now fewer reach
 # it: a boot's process CPU 15.1 -> 14.3 s, cbench no slower (docs/PERFORMANCE.md, issue 17).
-JVISOR_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:-UseFPUForSpilling -XX:-ClipInlining
+JVISOR_BASE_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:-UseFPUForSpilling -XX:-ClipInlining
   -XX:CompileCommand=quiet '-XX:CompileCommand=CompileThresholdScaling,jvisor.cpu.CompiledRegion*::run,10.0'
   -XX:Tier3InvocationThreshold=20 -XX:Tier3MinInvocationThreshold=10 -XX:Tier3CompileThreshold=200
   -XX:Tier3BackEdgeThreshold=6000)
+
+# jvm_opts COMMAND: sets JVISOR_JVM_OPTS for running jvisor's COMMAND (its first argument). The
+# garbage collector is the one difference. A foreground VM (run, restore, ...) takes
+# ParallelGC, which costs the guest's code least. The host daemon (serve) takes G1 with a
+# periodic collection every 5 s while idle and a heap held within 10-20% of its live data:
+# ParallelGC kept all the heap a hundred booting guests made it grow to (about 40 MiB per idle
+# VM above the guest's own memory); G1 gives it back to the host once the guests are idle
+# (docs/PERFORMANCE.md, "Density").
+jvm_opts() {
+  JVISOR_JVM_OPTS=("${JVISOR_BASE_JVM_OPTS[@]}")
+  if [ "${1:-}" = serve ]; then
+    JVISOR_JVM_OPTS+=(-XX:+UseG1GC -XX:G1PeriodicGCInterval=5000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20)
+  else
+    JVISOR_JVM_OPTS+=(-XX:+UseParallelGC)
+  fi
+}
+jvm_opts
 
 # aot_cache JAR: sets JVISOR_AOT to the option for the JVM's AOT cache (JDK 25) of JAR, JAR's name with
 # .aot: the classes a start of jvisor loads and links, recorded once per build of JAR from a
 # short run (jvisor.cli.AotTraining) and mapped at every start after; a cold 'jvisor restore' or
 # 'jvisor vm list' spent most of its time loading and linking otherwise. Method profiles stay
 # out of it (-AOTRecordTraining): a training run's profile would steer HotSpot's compiles of the
-# guest's instruction loop. A JVM that cannot use the cache (another GC in JVISOR_JAVA_OPTS)
-# runs without it; a failed recording (its log in JAR's name with .aot.failed) is not tried
-# again until JAR changes.
+# guest's instruction loop. Recorded under ParallelGC, it serves G1 (the daemon) too; a JVM
+# that cannot use it runs without it; a failed recording (its log in JAR's name with
+# .aot.failed) is not tried again until JAR changes.
 aot_cache() {
   local jar="$1" aot="${1%.jar}.aot"
   if [ "$jar" -nt "$aot" ] && [ "$jar" -nt "$aot.failed" ]; then
