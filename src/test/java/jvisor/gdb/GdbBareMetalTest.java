@@ -75,7 +75,8 @@ class GdbBareMetalTest {
             while (m.hart(0).regionRuns() == 0 && System.nanoTime() < deadline) Thread.sleep(10);
             assertTrue(m.hart(0).regionRuns() > 0, () -> "the loop should run compiled before gdb attaches; hart 0 retired "
                     + m.hart(0).instret() + ", hart 1 ran " + m.hart(1).regionRuns() + " regions, the process compiled "
-                    + RegionCompiler.compiledCount() + " regions, " + RegionCompiler.backlog() + " compilations wait");
+                    + RegionCompiler.compiledCount() + " regions, " + RegionCompiler.backlog() + " compilations wait; "
+                    + otherThreads());
 
             String out = GdbBatch.run(elf, server.port(), List.of(
                     "info threads",
@@ -136,5 +137,24 @@ class GdbBareMetalTest {
             if (x > 1000) v[n++] = x; // skip small values printed before
         }
         return v;
+    }
+
+    /**
+     * For a failure: what else this test JVM runs. Hart threads left running by earlier tests
+     * take the cores and fill the process's JIT queue; the JIT thread's stack says what it does.
+     */
+    private static String otherThreads() {
+        StringBuilder b = new StringBuilder();
+        int harts = 0;
+        for (var e : Thread.getAllStackTraces().entrySet()) {
+            String name = e.getKey().getName();
+            if (name.startsWith("jvisor-hart-")) harts++;
+            if (name.equals("jvisor-jit")) {
+                b.append("the JIT thread is ").append(e.getKey().getState());
+                for (int i = 0; i < Math.min(6, e.getValue().length); i++) b.append(" at ").append(e.getValue()[i]);
+                b.append("; ");
+            }
+        }
+        return b.append(harts).append(" hart threads alive in this JVM (2 are this test's)").toString();
     }
 }
