@@ -89,8 +89,8 @@ public final class RegionCompiler implements Jit {
     private static final BlockingQueue<Runnable> BACKGROUND = new ArrayBlockingQueue<>(4096);
     /**
      * Requests one machine may have waiting: the JIT thread serves every machine of the process,
-     * so a machine warming up (or one that closed with work queued) must not leave the others'
-     * hot code interpreted behind its backlog (one machine alone keeps the room it had before).
+     * so a machine warming up must not leave the others' hot code interpreted behind its
+     * backlog (one machine alone keeps the room it had before).
      */
     private static final int MAX_WAITING = 1024;
 
@@ -145,7 +145,6 @@ public final class RegionCompiler implements Jit {
     }
 
     private void compileAndInstall(CodePage page, int slot) {
-        if (!ram.segment().scope().isAlive()) return; // the machine closed while this waited
         try {
             Compiled c = compile(page, slot);
             if (c != null) page.install(c);
