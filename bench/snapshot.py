@@ -17,13 +17,13 @@ ANSWER = re.compile(rb'R4\r?\n')  # what `echo R$((2+2))` prints (the command it
 def restore_answer(argv, log):
     """Starts the restoring process with its console on pipes (as a script would drive it) and
     types a command every 20 ms until the guest answers one; returns the seconds from the start of
-    the process to the first answer. (QEMU drops what is typed before its guest runs; jvisor keeps
-    it: typing again and again measures both the same way.)"""
+    the process to the first answer, or None if none came within 30 s. (QEMU drops what is typed
+    before its guest runs; jvisor keeps it: typing again and again measures both the same way.)"""
     import select
     t = time.time()
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out, answered, typed = b'', None, 0.0
-    while time.time() - t < 120:
+    while time.time() - t < 30:
         if time.time() - typed >= 0.02:
             p.stdin.write(b'echo R$((2+2))\r')
             p.stdin.flush()
@@ -40,8 +40,6 @@ def restore_answer(argv, log):
     p.kill()
     p.wait()
     open(log, 'wb').write(out)
-    if answered is None:
-        sys.exit(f'snapshot.py: {argv[0]} never answered; see {log}')
     return answered
 
 
@@ -79,8 +77,14 @@ def main():
         restore = [argv[0], 'restore', snap]
     else:
         restore = [a for a in argv if not a.startswith('unix:') and a != '-monitor'] + ['-incoming', f'exec:cat {snap}']
-    answered = restore_answer(restore, os.path.join(out, f'{system}-restore.log'))
-    print(f'{system} save {save:.3f} size {size} blocks {blocks} answer {answered:.3f}')
+    log = os.path.join(out, f'{system}-restore.log')
+    answered = restore_answer(restore, log)
+    if answered is None and system == 'jvisor':
+        sys.exit(f'snapshot.py: the restored jvisor guest never answered; see {log}')
+    # QEMU 7.2 does not carry the RISC-V timer across a migration: now and then its restored
+    # guest echoes what is typed and runs nothing more. Counted, not timed.
+    answer = 'none' if answered is None else f'{answered:.3f}'
+    print(f'{system} save {save:.3f} size {size} blocks {blocks} answer {answer}')
 
 
 if __name__ == '__main__':

@@ -32,7 +32,9 @@ PY
 busy="$(sed -n 's/^pause latency, busy harts: //p' "$dir/pause.txt")"
 idle="$(sed -n 's/^pause latency, idle harts: //p' "$dir/pause.txt")"
 
-col() { awk -v s="$1" -v c="$2" '$1 == s {print $c}' "$raw"; }
+# Column C of system S's runs; an answer of "none" (a restored guest that never answered) is left out.
+col() { awk -v s="$1" -v c="$2" '$1 == s && $c != "none" {print $c}' "$raw"; }
+hung() { awk -v s="$1" '$1 == s && $9 == "none"' "$raw" | wc -l; }
 mb() { awk '{printf "%.1f\n", $1 / 1e6}'; }
 body="$dir/snapshot.md"
 {
@@ -55,6 +57,7 @@ body="$dir/snapshot.md"
   echo "- jvisor / QEMU (medians): save $(ratio "$(col jvisor 3 | median)" "$(col qemu 3 | median)"), file size" \
        "$(ratio "$(col jvisor 5 | median)" "$(col qemu 5 | median)"), restore to an answer" \
        "$(ratio "$(col jvisor 9 | median)" "$(col qemu 9 | median)")."
+  [ "$(hung qemu)" -gt 0 ] && echo "- QEMU's restored guest never answered in $(hung qemu) of $RUNS runs (it echoed what was typed and ran nothing more: QEMU 7.2 does not carry the RISC-V timer across a migration); its figure is over the others."
   echo "- Restore inside a JVM that is already running (the host daemon's case; JMH RestoreBench, single"
   echo "  shot, 5 warm-up and 20 measured restores of the same file: open, check every section's CRC,"
   echo "  map RAM, rebuild the machine, resume, start its harts): $warm."
