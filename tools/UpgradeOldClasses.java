@@ -21,8 +21,8 @@ import java.util.Map;
  * as Java 8 classes, their code unchanged and stack maps computed by the JDK's class-file API.
  * The JVM's AOT cache (tools/jdk.sh, aot_cache) leaves old classes out, so every start of jvisor
  * read, verified and linked picocli's classes from the jar: about a third of a cold
- * 'jvisor restore --help' (0.36 s -> 0.26 s). A class it cannot rewrite (one with the jsr
- * instruction, say) stays as it was.
+ * 'jvisor restore --help' (0.385 s -> 0.272 s wall, six alternating runs). A class it cannot
+ * rewrite (one with the jsr instruction, say) stays as it was.
  *
  * Usage: java tools/UpgradeOldClasses.java JAR
  */
