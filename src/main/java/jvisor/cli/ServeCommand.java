@@ -83,6 +83,7 @@ final class ServeCommand implements Callable<Integer> {
             dir.write(dir.root().resolve("address"), api.uri() + "\n");
             System.err.printf("jvisor: serving %s%s for %s (state %s, up to %s of guest RAM)%n", api.uri(), ApiServer.BASE,
                     host.list().size() + " VMs", dir.root(), (limit >> 20) + " MiB");
+            jvisor.host.MigrationWarmUp.start();
             if (fingerprint != null) System.err.println("jvisor: TLS certificate SHA-256 fingerprint " + fingerprint);
             System.err.printf("jvisor: web console at %s/ (sign in with the token in %s)%n", api.uri(), dir.root().resolve("token"));
             awaitShutdown(host, api);
