@@ -72,21 +72,26 @@ jvm_opts() {
 }
 jvm_opts
 
-# aot_cache JAR: sets JVISOR_AOT to the option for the JVM's AOT cache (JDK 25) of JAR, JAR's name with
-# .aot: the classes a start of jvisor loads and links, recorded once per build of JAR from a
-# short run (jvisor.cli.AotTraining) and mapped at every start after; a cold 'jvisor restore' or
-# 'jvisor vm list' spent most of its time loading and linking otherwise. Method profiles stay
-# out of it (-AOTRecordTraining): a training run's profile would steer HotSpot's compiles of the
-# guest's instruction loop. Recorded under ParallelGC, it serves G1 (the daemon) too; a JVM
-# that cannot use it runs without it; a failed recording (its log in JAR's name with
-# .aot.failed) is not tried again until JAR changes.
+# aot_cache JAR [COMMAND]: sets JVISOR_AOT to the option for the JVM's AOT cache (JDK 25) of JAR
+# for jvisor's COMMAND: the classes a start of jvisor loads and links, recorded once per build of
+# JAR from a short run (jvisor.cli.AotTraining) and mapped at every start after; a cold 'jvisor
+# restore' or 'jvisor vm list' spent most of its time loading and linking otherwise. Two caches:
+# JAR's name with -host.aot for the daemon and its clients ('serve', 'vm': the training also
+# drives two daemons with the vm verbs), with .aot for the rest. A JVM loads every class of its
+# cache at start, so one cache for both made 'jvisor restore --help' 0.05 s slower for the
+# sake of classes it never uses. Method profiles stay out (-AOTRecordTraining): a training run's
+# profile would steer HotSpot's compiles of the guest's instruction loop. Recorded under
+# ParallelGC, a cache serves G1 (the daemon) too; a JVM that cannot use it runs without it; a
+# failed recording (its log in the cache's name with .failed) is not tried again until JAR changes.
 aot_cache() {
-  local jar="$1" aot="${1%.jar}.aot"
+  local jar="$1" kind="" aot
+  case "${2:-}" in serve|vm) kind=host ;; esac
+  aot="${jar%.jar}${kind:+-$kind}.aot"
   if [ "$jar" -nt "$aot" ] && [ "$jar" -nt "$aot.failed" ]; then
     rm -f "$aot" "$aot.failed"
     echo "jvisor: preparing the JVM's start-up cache (once per build)..." >&2
     if "$JAVA_HOME/bin/java" "${JVISOR_JVM_OPTS[@]}" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining \
-        -XX:AOTCacheOutput="$aot.$$" -cp "$jar" jvisor.cli.AotTraining >"$aot.$$.log" 2>&1 && [ -f "$aot.$$" ]; then
+        -XX:AOTCacheOutput="$aot.$$" -cp "$jar" jvisor.cli.AotTraining $kind >"$aot.$$.log" 2>&1 && [ -f "$aot.$$" ]; then
       mv -f "$aot.$$" "$aot"
     else
       mv -f "$aot.$$.log" "$aot.failed"
