@@ -60,7 +60,16 @@ class DownloaderTest {
         Path target = dir.resolve("f.deb");
         fetch(target);
         assertArrayEquals(content, Files.readAllBytes(target));
-        assertEquals(List.of("pool/f.deb", "pool/f.deb range=bytes=" + content.length / 2 + "-"), mirror.requests());
+        // The mirror sends half and drops the connection; what was still in flight when it did is
+        // lost (1 run in 8 on a busy host), so the resume starts at what arrived, at most half.
+        // The content check above proves it started exactly where the .part file ended.
+        List<String> requests = mirror.requests();
+        assertEquals(2, requests.size(), requests.toString());
+        assertEquals("pool/f.deb", requests.get(0));
+        var resume = java.util.regex.Pattern.compile("pool/f\\.deb range=bytes=(\\d+)-").matcher(requests.get(1));
+        assertTrue(resume.matches(), requests.get(1));
+        long from = Long.parseLong(resume.group(1));
+        assertTrue(from > 0 && from <= content.length / 2, "resumed at " + from + " of " + content.length);
         assertEquals(List.of(target), files());
     }
 
