@@ -46,9 +46,6 @@ public final class AotTraining {
         0x0000006f, // j    .
     };
 
-    /** M-mode at the RAM base: {@code 1: wfi; j 1b}, a guest that idles until it is stopped. */
-    private static final int[] IDLE = {0x10500073, 0xffdff06f};
-
     private static byte[] code(int[] words) {
         ByteBuffer code = ByteBuffer.allocate(words.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int word : words) code.putInt(word);
@@ -64,7 +61,7 @@ public final class AotTraining {
     private static void daemons() throws IOException {
         Path work = Files.createTempDirectory("jvisor-training");
         try {
-            Path kernel = Files.write(work.resolve("idle.bin"), code(IDLE));
+            Path kernel = Files.write(work.resolve("idle.bin"), jvisor.host.MigrationWarmUp.idleGuest());
             Path known = work.resolve("known-hosts"); // where an https daemon's pin would go: not the user's
             StateDir a = new StateDir(work.resolve("a")), b = new StateDir(work.resolve("b"));
             try (Host hostA = Host.open(a, 1L << 30, NO_IMAGES); Host hostB = Host.open(b, 1L << 30, NO_IMAGES);

@@ -36,8 +36,11 @@ public final class MigrationWarmUp {
     private static final long MEMORY = 8L << 20;
     /** Pages in use, spread over RAM, and how far apart the ones written before each stop lie. */
     private static final int PAGES_IN_USE = 256, LAST_PAGE_STRIDE = 7;
-    /** The guest: {@code 1: wfi; j 1b}, in S-mode behind the built-in SBI. */
+    /** The guest's code, {@code 1: wfi; j 1b}: it idles until stopped, in any privilege mode. */
     private static final byte[] IDLE = {0x73, 0x00, 0x50, 0x10, 0x6f, (byte) 0xf0, (byte) 0xdf, (byte) 0xff};
+
+    /** A raw kernel that idles until it is stopped: the warm-up's guest, for other throwaway machines. */
+    public static byte[] idleGuest() { return IDLE.clone(); }
     /** Pages written between pre-copy and the stop, as an idle Linux guest leaves some 30 to the stop. */
     private static final int LAST_PAGES = 32;
 
