@@ -104,8 +104,8 @@ daemon_jar() {
 # Starts `jvisor serve` from $JAR with ./jvisor's JVM options, its state directory and logs in $1;
 # sets DAEMON (its pid), U (the API's base URL) and A (the authorization header).
 start_daemon() {
-  aot_cache "$JAR" serve
   jvm_opts serve
+  aot_cache "$JAR" serve
   "$JAVA_HOME/bin/java" "${JVISOR_JVM_OPTS[@]}" "${JVISOR_AOT[@]}" ${JVISOR_JAVA_OPTS:-} \
     -jar "$JAR" serve --state "$1/state" --listen 127.0.0.1:0 --max-memory 20G >"$1/daemon.out" 2>"$1/daemon.log" &
   jvm_opts

@@ -54,44 +54,49 @@ JVISOR_BASE_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:-UseFPUForSpilling 
 
 # jvm_opts COMMAND: sets JVISOR_JVM_OPTS for running jvisor's COMMAND (its first argument). The
 # garbage collector is the one difference. A foreground VM (run, restore, ...) takes
-# ParallelGC, which costs the guest's code least. The host daemon (serve) takes G1 with a
-# periodic collection every 5 s while idle and a heap shrunk to within 10-20% of its live data:
-# ParallelGC kept all the heap a hundred booting guests made it grow to (about 40 MiB per idle
-# VM above the guest's own memory); G1 gives it back to the host once the guests are idle. Its
-# GCTimeRatio is ParallelGC's (99, G1's own is 12): G1 then grows the heap as readily while
-# guests boot (a boot in the daemon, medians of three: 11.5 s, against 12.9 s with G1's own
-# ratio and 11.6 s on ParallelGC; docs/PERFORMANCE.md, "Density").
+# ParallelGC, which costs the guest's code least. The host daemon (serve) takes ZGC: every pause
+# of the collector stops every guest of the daemon, and their clocks see it. On G1 (until
+# session 14) the daemon paused 5-60 ms every few seconds on this 2-core host (its periodic
+# collections, mixed collections after a VM arrived, remarks unloading the JIT's classes), the
+# longest gaps a guest saw around a live migration; ZGC's pauses stay under a millisecond and it
+# collects while the guests run. A collection at least every 30 s and memory unused for 10 s
+# handed back give the heap back to the host once the guests are idle (ParallelGC kept all the
+# heap a hundred booting guests made it grow to, about 40 MiB per idle VM above the guest's own
+# memory; docs/PERFORMANCE.md, "Density"). ZGC commits its initial heap at start (0.2 s for
+# the default 1/64 of the host's memory), hence a small one; the heap grows as the guests need.
 jvm_opts() {
   JVISOR_JVM_OPTS=("${JVISOR_BASE_JVM_OPTS[@]}")
-  if [ "${1:-}" = serve ]; then
-    JVISOR_JVM_OPTS+=(-XX:+UseG1GC -XX:G1PeriodicGCInterval=5000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20
-      -XX:GCTimeRatio=99)
-  else
-    JVISOR_JVM_OPTS+=(-XX:+UseParallelGC)
-  fi
+  case "${1:-}" in
+    serve) JVISOR_JVM_OPTS+=(-XX:+UseZGC -Xms16m -XX:ZCollectionInterval=30 -XX:ZUncommitDelay=10) ;;
+    *) JVISOR_JVM_OPTS+=(-XX:+UseParallelGC) ;;
+  esac
 }
 jvm_opts
 
 # aot_cache JAR [COMMAND]: sets JVISOR_AOT to the option for the JVM's AOT cache (JDK 25) of JAR
 # for jvisor's COMMAND: the classes a start of jvisor loads and links, recorded once per build of
-# JAR from a short run (jvisor.cli.AotTraining) and mapped at every start after; a cold 'jvisor
-# restore' or 'jvisor vm list' spent most of its time loading and linking otherwise. Two caches:
-# JAR's name with -host.aot for the daemon and its clients ('serve', 'vm': the training also
-# drives two daemons with the vm verbs), with .aot for the rest. A JVM loads every class of its
-# cache at start, so one cache for both made 'jvisor restore --help' 0.05 s slower for the
-# sake of classes it never uses. Method profiles stay out (-AOTRecordTraining): a training run's
-# profile would steer HotSpot's compiles of the guest's instruction loop. Recorded under
-# ParallelGC, a cache serves G1 (the daemon) too; a JVM that cannot use it runs without it; a
-# failed recording (its log in the cache's name with .failed) is not tried again until JAR changes.
+# JAR (or of this file) from a short run (jvisor.cli.AotTraining) and mapped at every start after;
+# a cold 'jvisor restore' or 'jvisor vm list' spent most of its time loading and linking
+# otherwise. Three caches: JAR's name with -serve.aot for the daemon and -vm.aot for its clients
+# (both from a training that also drives two daemons with the vm verbs), with .aot for the rest.
+# A JVM loads every class of its cache at start, so one cache for all made 'jvisor restore
+# --help' 0.05 s slower for the sake of classes it never uses; and a JVM maps a cache only under
+# the garbage collector it was recorded with (its pointer settings: the daemon's ZGC cannot map
+# a ParallelGC cache), while the clients start 0.2 s sooner on ParallelGC than on ZGC. So each is
+# recorded with the JVM options of jvm_opts COMMAND (call that first). Method profiles stay out
+# (-AOTRecordTraining): a training run's profile would steer HotSpot's compiles of the guest's
+# instruction loop. A JVM that cannot use its cache runs without it; a failed recording (its
+# log in the cache's name with .failed) is not tried again until JAR or this file changes.
+JVISOR_JDK_SH="${BASH_SOURCE[0]}"
 aot_cache() {
-  local jar="$1" kind="" aot
-  case "${2:-}" in serve|vm) kind=host ;; esac
+  local jar="$1" kind="" training="" aot
+  case "${2:-}" in serve|vm) kind="$2" training=host ;; esac
   aot="${jar%.jar}${kind:+-$kind}.aot"
-  if [ "$jar" -nt "$aot" ] && [ "$jar" -nt "$aot.failed" ]; then
+  if aot_outdated "$jar" "$aot" && aot_outdated "$jar" "$aot.failed"; then
     rm -f "$aot" "$aot.failed"
     echo "jvisor: preparing the JVM's start-up cache (once per build)..." >&2
     if "$JAVA_HOME/bin/java" "${JVISOR_JVM_OPTS[@]}" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining \
-        -XX:AOTCacheOutput="$aot.$$" -cp "$jar" jvisor.cli.AotTraining $kind >"$aot.$$.log" 2>&1 && [ -f "$aot.$$" ]; then
+        -XX:AOTCacheOutput="$aot.$$" -cp "$jar" jvisor.cli.AotTraining $training >"$aot.$$.log" 2>&1 && [ -f "$aot.$$" ]; then
       mv -f "$aot.$$" "$aot"
     else
       mv -f "$aot.$$.log" "$aot.failed"
@@ -101,3 +106,4 @@ aot_cache() {
   JVISOR_AOT=()
   if [ -f "$aot" ]; then JVISOR_AOT=(-XX:AOTCache="$aot"); fi
 }
+aot_outdated() { [ "$1" -nt "$2" ] || [ "$JVISOR_JDK_SH" -nt "$2" ]; }
