@@ -52,7 +52,7 @@ done
 t1="$(now)"
 sleep 20
 J_CPU="$(idle_cpu "$DAEMON")"
-# The daemon's heap shrinks in steps once the guests are idle (G1's periodic collections):
+# The daemon's heap shrinks in steps once the guests are idle (its collector hands memory back):
 # its RSS is taken once it has settled (less than 1% change in 10 s, or after 5 minutes).
 J_RSS="$(rss_kib "$DAEMON")"
 for _ in $(seq 30); do
