@@ -69,6 +69,46 @@ public final class DecodeCache implements PageWatcher {
     }
 
     /**
+     * The RAM pages (page numbers, ascending) the interpreter entered in this heat epoch or the
+     * one before it ({@code now}: the guest's time, in ticks): the code the guest runs now.
+     */
+    public synchronized int[] recentPages(long now) {
+        int epoch = (int) (now >>> Hart.HEAT_EPOCH_SHIFT);
+        int n = 0;
+        int[] found = new int[64];
+        for (int p = 0; p < pages.length; p++) {
+            CodePage page = pages[p];
+            if (page == null || epoch - page.heatEpoch > 1) continue;
+            if (n == found.length) found = java.util.Arrays.copyOf(found, 2 * n);
+            found[n++] = p;
+        }
+        return java.util.Arrays.copyOf(found, n);
+    }
+
+    /**
+     * Decodes the RAM pages {@code pageNumbers} before any hart fetches from them, with the regions
+     * compiled before for their content ({@code jit}, if not null): a live migration's destination,
+     * while the machine it builds has never run, prepares the code the guest ran at the source, so
+     * that the guest's first instructions there run compiled instead of waiting for page after
+     * page to be decoded (~50 us each). A page written later (the next rounds' RAM, device writes)
+     * is dropped as any code page is. {@code now}: the guest's time, in ticks.
+     */
+    public void prepare(int[] pageNumbers, long now, Jit jit) {
+        int epoch = (int) (now >>> Hart.HEAT_EPOCH_SHIFT);
+        for (int p : pageNumbers) {
+            long pageOff = (long) p << GuestRam.PAGE_SHIFT;
+            CodePage page = new CodePage(pageOff);
+            page.heatEpoch = epoch;
+            synchronized (this) {
+                if (pages[p] != null) continue;
+                ram.watch(pageOff, this);
+                pages[p] = page;
+            }
+            if (jit != null) jit.adopt(page);
+        }
+    }
+
+    /**
      * Called by a hart before it enters a fast store TLB entry for the RAM page at {@code pageOff};
      * returns false if the page is watched, and then the hart must not keep the entry.
      */

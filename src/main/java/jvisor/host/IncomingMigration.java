@@ -103,7 +103,7 @@ public final class IncomingMigration {
         long stood;
         try {
             try (var in = data = listener.accept()) {
-                m = Migration.receive(in, "the migration stream", vm.console(), moved);
+                m = Migration.receive(in, "the migration stream", vm.console(), moved, vm.definition().jitMode());
             }
             stood = vm.arrived(m, paused);
         } catch (Exception e) {

@@ -105,7 +105,8 @@ public final class MigrationWarmUp {
             CompletableFuture<Machine> received = new CompletableFuture<>();
             Thread.ofPlatform().daemon().name("jvisor-migration-warm-up-in").start(() -> {
                 try (var in = listener.accept()) {
-                    received.complete(Migration.receive(in, "the warm-up stream", OutputStream.nullOutputStream(), Map.of()));
+                    received.complete(Migration.receive(in, "the warm-up stream", OutputStream.nullOutputStream(), Map.of(),
+                            Machine.JitMode.ON));
                 } catch (Throwable e) {
                     received.completeExceptionally(e);
                 }
@@ -124,7 +125,6 @@ public final class MigrationWarmUp {
                 received.thenAccept(Machine::close); // should it arrive after all
                 throw e;
             }
-            to.setJit(Machine.JitMode.ON);
             to.continueClock();
             to.resume();
             return to;

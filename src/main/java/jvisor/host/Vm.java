@@ -552,12 +552,12 @@ public final class Vm {
     }
 
     /**
-     * A VM arrived by live migration: runs {@code m} (paused if it was paused at the source), its
-     * clock moved on by the time it stood still; returns that time in nanoseconds.
+     * A VM arrived by live migration: runs {@code m} (received with this VM's JIT mode; paused if
+     * it was paused at the source), its clock moved on by the time it stood still; returns that
+     * time in nanoseconds.
      */
     synchronized long arrived(Machine m, boolean paused) {
         if (state != VmState.INCOMING) throw new IllegalStateException(name + " is " + state.label() + ", not incoming");
-        m.setJit(definition.jitMode());
         long stood = m.continueClock();
         if (!paused) m.resume();
         launch(m, String.format("arrived by live migration (stood still %.1f ms)", stood / 1e6));

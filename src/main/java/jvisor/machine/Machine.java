@@ -583,6 +583,34 @@ public final class Machine implements AutoCloseable {
         for (int i = 0; i < devices.size(); i++) virtio.get(attach(specs.get(i), devices.get(i))).pause();
     }
 
+    /**
+     * Writes a live migration's "code" section: the guest's time and the RAM pages of the code it
+     * runs now, which the destination decodes before the guest arrives ({@link #prepareCode}).
+     */
+    void writeCode(StateStreamWriter out) throws IOException {
+        long now = clock.now();
+        int[] pages = decoded.recentPages(now);
+        // An idle Linux runs some hundred pages; beyond this many the destination decodes the
+        // rest as it goes (each decoded page holds 20 KiB).
+        if (pages.length > MAX_CODE_PAGES) pages = java.util.Arrays.copyOf(pages, MAX_CODE_PAGES);
+        jvisor.state.StateWriter w = new jvisor.state.StateWriter().i64(now).i32(pages.length);
+        for (int p : pages) w.i32(p);
+        out.section(CODE, 1, w);
+    }
+
+    static final String CODE = "code";
+    private static final int MAX_CODE_PAGES = 4096;
+
+    /** Reads a "code" section ({@link #writeCode}) and decodes its pages; only before the machine first runs. */
+    void prepareCode(jvisor.state.StateReader in) throws jvisor.state.StateException {
+        long now = in.i64(0, Long.MAX_VALUE, "time");
+        int last = (int) (ram.size() >>> GuestRam.PAGE_SHIFT) - 1;
+        int[] pages = new int[in.i32(0, last + 1, "number of code pages")];
+        for (int i = 0; i < pages.length; i++) pages[i] = in.i32(i == 0 ? 0 : pages[i - 1] + 1, last, "code page");
+        in.end();
+        decoded.prepare(pages, now, jit);
+    }
+
     /** Reads one state section into the part it belongs to (sections other than RAM). */
     synchronized void loadSection(String name, jvisor.state.StateReader in) throws jvisor.state.StateException {
         switch (name) {

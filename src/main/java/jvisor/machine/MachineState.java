@@ -120,7 +120,7 @@ public final class MachineState {
      * where they are now.
      */
     static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved) throws IOException {
-        return read(in, console, moved, null);
+        return read(in, console, moved, null, null);
     }
 
     /** How a migration's destination answers a "sync" section: everything before it is applied. */
@@ -133,19 +133,21 @@ public final class MachineState {
      * Reads a stream as {@link #read(StateStreamReader, OutputStream, Map)} does; for a live
      * migration ({@code sync} not null) the RAM comes in rounds, each answered through
      * {@code sync} (the "sync" sections), the disks are checked only once the source has flushed
-     * them (the "disks" section); the caller moves the guest's clock on
-     * ({@link Machine#continueClock}) when it resumes the machine.
+     * them (the "disks" section), and the code the guest ran at the source is decoded ahead (the
+     * "code" section) with the JIT {@code jit} (null: none yet, the caller sets it); the caller
+     * moves the guest's clock on ({@link Machine#continueClock}) when it resumes the machine.
      *
      * <p>Sections after "machine", before "clock": "ram" (one in a snapshot, a round each in a
-     * migration, later ones overwriting pages), "overlay.N" and, in a migration, "disks", in any
-     * order; devices open only once they are all in.
+     * migration, later ones overwriting pages), "overlay.N" and, in a migration, "disks" and
+     * "code", in any order; devices open only once they are all in.
      */
-    static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved, Sync sync)
-            throws IOException {
+    static Machine read(StateStreamReader in, OutputStream console, Map<Path, Path> moved, Sync sync,
+                        Machine.JitMode jit) throws IOException {
         boolean migration = sync != null;
         header(in);
         Config c = config(in, moved, !migration, migration);
         Machine m = Machine.rebuild(c, console);
+        if (jit != null) m.setJit(jit);
         Map<Integer, Path> overlays = new java.util.HashMap<>();
         List<VirtioDevice> devices = List.of();
         boolean ram = false, disksChecked = !migration;
@@ -160,6 +162,8 @@ public final class MachineState {
                 } else if (name.equals("disks") && migration) {
                     checkDisks(in.payload(1), c);
                     disksChecked = true;
+                } else if (name.equals(Machine.CODE) && migration) {
+                    m.prepareCode(in.payload(1));
                 } else if (name.equals(Migration.SYNC) && migration) {
                     in.payload(1).end();
                     sync.acknowledge();

@@ -128,6 +128,7 @@ public final class Migration {
     private void send(BitSet pages, boolean sync) throws IOException {
         long start = System.nanoTime();
         long bytes = out.ram(machine.ram(), 1, pages);
+        if (round == 1) machine.writeCode(out); // once the pages are there, before they are needed
         if (sync) {
             out.section(SYNC, 1, new StateWriter());
             ByteBuffer ack = ByteBuffer.allocate(1);
@@ -193,16 +194,17 @@ public final class Migration {
 
     /**
      * The receiving side: reads a migration stream from {@code in} and returns the machine,
-     * paused; call {@link Machine#continueClock} just before resuming it. {@code moved} maps the
-     * source's disk and share paths to where this host sees them.
+     * paused, its JIT {@code jit}; call {@link Machine#continueClock} just before resuming it.
+     * {@code moved} maps the source's disk and share paths to where this host sees them.
      */
     public static Machine receive(ByteChannel in, String source, java.io.OutputStream console,
-                                  java.util.Map<java.nio.file.Path, java.nio.file.Path> moved) throws IOException {
+                                  java.util.Map<java.nio.file.Path, java.nio.file.Path> moved, Machine.JitMode jit)
+            throws IOException {
         ByteBuffer ack = ByteBuffer.allocate(1);
         return MachineState.read(new StateStreamReader(in, source, null), console, moved, () -> {
             ack.clear();
             while (ack.hasRemaining()) in.write(ack);
-        });
+        }, jit);
     }
 
     /** The section that ends a pre-copy round: the destination answers it ({@link MachineState.Sync}). */

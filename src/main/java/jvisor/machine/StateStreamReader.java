@@ -218,6 +218,7 @@ final class StateStreamReader {
             ByteBuffer dst = ram.segment().asSlice(offsets[i], lengths[i]).asByteBuffer();
             fill(dst, "the RAM section");
             pendingCrc.update(dst.flip());
+            ram.dmaWritten(ram.base() + offsets[i], lengths[i]); // drops code decoded ahead (a migration's later rounds)
         }
     }
 

@@ -42,10 +42,16 @@ class MigrationTest {
      */
     private static Machine send(Machine from, java.util.function.UnaryOperator<java.nio.channels.WritableByteChannel> link,
                                 Duration downtime, List<Migration.Progress> progress) throws Exception {
+        return send(from, link, downtime, progress, () -> { });
+    }
+
+    /** As above, running {@code beforeStop} between the pre-copy rounds and the final stop. */
+    private static Machine send(Machine from, java.util.function.UnaryOperator<java.nio.channels.WritableByteChannel> link,
+                                Duration downtime, List<Migration.Progress> progress, Runnable beforeStop) throws Exception {
         Pipe stream = Pipe.open(), answers = Pipe.open();
         CompletableFuture<Machine> received = CompletableFuture.supplyAsync(() -> {
             try (var in = end(answers.sink(), stream.source())) {
-                return Migration.receive(in, "the pipe", new ByteArrayOutputStream(), Map.of());
+                return Migration.receive(in, "the pipe", new ByteArrayOutputStream(), Map.of(), Machine.JitMode.EAGER);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
@@ -53,6 +59,7 @@ class MigrationTest {
         try (var out = end(link.apply(stream.sink()), answers.source())) {
             Migration mig = new Migration(from, out, downtime, progress::add);
             mig.precopy();
+            beforeStop.run();
             mig.finish();
         }
         return received.get(60, TimeUnit.SECONDS);
@@ -64,7 +71,6 @@ class MigrationTest {
         Machine to = send(from, sink -> sink, downtime, progress);
         from.close();
         runner.join();
-        to.setJit(Machine.JitMode.EAGER);
         long stood = to.continueClock();
         assertTrue(stood > 0 && stood < 10_000_000_000L, "the guest stood still " + stood + " ns");
         to.resume();
@@ -167,6 +173,66 @@ class MigrationTest {
         Migration.Progress last = progress.stream().filter(p -> p.phase().equals("pre-copy")).reduce((a, b) -> b).orElseThrow();
         assertTrue(progress.stream().anyMatch(p -> p.throttlePercent() >= 20), "auto-converge slowed the guest: " + progress);
         assertTrue(last.expectedDowntimeMs() >= 0 && last.expectedDowntimeMs() <= 50, "the rounds converged: " + last);
+        to.close();
+    }
+
+    /** Calls {@code value} (alone in its page) again and again, storing what it returns, until told to stop. */
+    static final String CALLS = """
+              la s1, result
+              la s2, stop
+            1:call value
+              sd a0, 0(s1)
+              ld t0, 0(s2)
+              beqz t0, 1b
+              EXIT 0
+              .align 12
+            value:
+              li a0, 1
+              ret
+              .space 64
+              .data
+              .align 3
+            stop: .dword 0
+            result: .dword 0
+            """;
+
+    /**
+     * The destination decodes the code the guest ran at the source before the guest arrives (the
+     * "code" section), with the regions compiled for it; a page the final stop sends again,
+     * rewritten meanwhile, is decoded afresh from its new bytes.
+     */
+    @Test
+    void codeDecodedAheadAtTheDestinationGivesWayToItsRewrittenBytes() throws Exception {
+        ElfImage elf = ElfImage.read(jvisor.testing.Assembler.assemble(jvisor.testing.Guest.PROLOGUE + CALLS
+                + jvisor.testing.Guest.EPILOGUE));
+        Machine m = jvisor.testing.Guest.newMachine(1, new ByteArrayOutputStream());
+        m.setJit(Machine.JitMode.EAGER);
+        m.loadHtifProgram(elf);
+        long result = elf.symbol("result"), value = elf.symbol("value");
+        AtomicReference<Machine.Outcome> outcome = new AtomicReference<>();
+        Thread t = SnapshotTest.start(m, outcome);
+        for (int i = 0; i < 1000 && m.ram().getLong(result - m.ram().base()) != 1; i++) Thread.sleep(10);
+        assertEquals(1, m.ram().getLong(result - m.ram().base()), "the guest runs");
+        Machine to = send(m, sink -> sink, Duration.ofMillis(50), new ArrayList<>(), () -> {
+            m.pause();
+            // value: li a0, 2; ret (32-bit forms), written as a device would; and no result yet
+            byte[] code = {0x13, 0x05, 0x20, 0x00, 0x67, (byte) 0x80, 0x00, 0x00};
+            m.ram().load(value, code, 0, code.length);
+            m.ram().load(result, new byte[8], 0, 8);
+        });
+        m.close();
+        t.join();
+        assertTrue(to.jit().shared() > 0, "the destination installed regions before the guest ran there");
+        outcome.set(null);
+        to.continueClock();
+        to.resume();
+        Thread t2 = SnapshotTest.start(to, outcome);
+        long v = 0;
+        for (int i = 0; i < 1000 && (v = to.ram().getLong(result - to.ram().base())) == 0; i++) Thread.sleep(10);
+        assertEquals(2, v, "the guest ran the rewritten function");
+        to.ram().putLong(elf.symbol("stop") - to.ram().base(), 1);
+        t2.join(60_000);
+        assertEquals(0, outcome.get().status());
         to.close();
     }
 
