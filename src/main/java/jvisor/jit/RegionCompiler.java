@@ -145,6 +145,10 @@ public final class RegionCompiler implements Jit {
     }
 
     private void compileAndInstall(CodePage page, int slot) {
+        // A closed machine's requests still waiting are dropped unserved: the JIT thread serves
+        // every machine of the process, and compiling for the dead kept the living waiting (a
+        // full queue turns new requests away).
+        if (!ram.segment().scope().isAlive()) return;
         try {
             Compiled c = compile(page, slot);
             if (c != null) page.install(c);
