@@ -55,8 +55,8 @@ JVISOR_BASE_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:-UseFPUForSpilling 
 # jvm_opts COMMAND: sets JVISOR_JVM_OPTS for running jvisor's COMMAND (its first argument). The
 # garbage collector is the one difference. A foreground VM (run, restore, ...) takes
 # ParallelGC, which costs the guest's code least. The host daemon (serve) takes ZGC: every pause
-# of the collector stops every guest of the daemon, and their clocks see it. On G1 (until
-# session 14) the daemon paused 5-60 ms every few seconds on this 2-core host (its periodic
+# of the collector stops every guest of the daemon, and their clocks see it. On G1, which it ran
+# before, the daemon paused 5-60 ms every few seconds on a 2-core host (its periodic
 # collections, mixed collections after a VM arrived, remarks unloading the JIT's classes), the
 # longest gaps a guest saw around a live migration; ZGC's pauses stay under a millisecond and it
 # collects while the guests run. A collection at least every 30 s and memory unused for 10 s
