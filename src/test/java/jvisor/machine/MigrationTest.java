@@ -236,6 +236,30 @@ class MigrationTest {
         to.close();
     }
 
+    /** A "code" section that lists pages outside RAM, out of order, or more than RAM holds is refused whole. */
+    @Test
+    void aBadCodeSectionIsRefused() {
+        Machine m = jvisor.testing.Guest.newMachine(1, new ByteArrayOutputStream()); // 16 MiB: pages 0-4095
+        try {
+            for (int[] bad : new int[][] {{4096}, {-1}, {5, 5}, {7, 3}}) {
+                jvisor.state.StateWriter w = new jvisor.state.StateWriter().i64(0).i32(bad.length);
+                for (int p : bad) w.i32(p);
+                var e = org.junit.jupiter.api.Assertions.assertThrows(jvisor.state.StateException.class,
+                        () -> m.prepareCode(new jvisor.state.StateReader("code", 1, w.toByteArray())));
+                assertTrue(e.getMessage().contains("code page"), e.getMessage());
+            }
+            jvisor.state.StateWriter tooMany = new jvisor.state.StateWriter().i64(0).i32(4097);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(jvisor.state.StateException.class,
+                    () -> m.prepareCode(new jvisor.state.StateReader("code", 1, tooMany.toByteArray())));
+            assertTrue(e.getMessage().contains("number of code pages"), e.getMessage());
+            jvisor.state.StateWriter negativeTime = new jvisor.state.StateWriter().i64(-1).i32(0);
+            org.junit.jupiter.api.Assertions.assertThrows(jvisor.state.StateException.class,
+                    () -> m.prepareCode(new jvisor.state.StateReader("code", 1, negativeTime.toByteArray())));
+        } finally {
+            m.close();
+        }
+    }
+
     @Test
     void aComputingGuestMovedBackAndForthTenTimesEndsWithTheSameChecksum() throws Exception {
         SnapshotTest.build();
