@@ -85,20 +85,27 @@ final class Console implements AutoCloseable {
         }
     }
 
-    /**
-     * Hands a typed byte to the machine; typing that comes before the machine does (a restore
-     * still mapping its memory, a boot still loading) waits for it instead of being lost.
-     */
+    /** Hands a typed byte to the machine. */
     private void deliver(byte b) {
+        Machine m = awaitMachine();
+        if (m != null) m.typed(b);
+    }
+
+    /**
+     * The machine, once there is one: what is typed before it comes (a restore still mapping its
+     * memory, a boot still loading), Ctrl-A X and Ctrl-A S included, waits for it instead of
+     * being lost. Null if the console closes first.
+     */
+    private Machine awaitMachine() {
         Machine m;
         while ((m = machine) == null && !closing) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
-                return;
+                return null;
             }
         }
-        if (m != null) m.typed(b);
+        return m;
     }
 
     /**
@@ -110,7 +117,7 @@ final class Console implements AutoCloseable {
     }
 
     private void quit() {
-        Machine m = machine;
+        Machine m = awaitMachine();
         if (m != null) m.powerOff(0);
     }
 
@@ -120,8 +127,9 @@ final class Console implements AutoCloseable {
     }
 
     private void saveRequested() {
+        if (awaitMachine() == null) return;
         Runnable action = save;
-        if (action != null && machine != null) action.run();
+        if (action != null) action.run();
     }
 
     /** A line for the user between the guest's output, on stderr. */

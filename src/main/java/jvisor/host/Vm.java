@@ -598,7 +598,7 @@ public final class Vm {
         RegionCompiler jit = m.jit();
         return new VmStats(name, state.label(), (now - startNanos) / 1e9, insns, Math.max(0, mips), cpu,
                 insns == 0 ? 0.0 : (double) compiled / insns, jit == null ? null : jit.compiled(),
-                jit == null ? null : jit.shared(), m.ram().size(), Resident.bytes(m.ram().segment()),
+                jit == null ? null : jit.shared(), m.ram().size(), m.ram().residentBytes(),
                 disks, nics);
     }
 }

@@ -269,6 +269,18 @@ public final class GuestRam implements AutoCloseable {
     }
 
     /**
+     * Bytes of RAM the host has memory for: what the guest has touched (less what the host swapped
+     * out), as RAM is mapped lazily. Null where the host cannot say.
+     */
+    public Long residentBytes() {
+        byte[] resident = FileMapping.resident(mem);
+        if (resident == null) return null;
+        long pages = 0;
+        for (byte b : resident) pages += b & 1;
+        return pages * PAGE_SIZE;
+    }
+
+    /**
      * The pages that may hold anything but zeros: those the host has memory for, and those
      * mapped from a snapshot file. Asking the host spares reading (and so mapping) every page the
      * guest never touched; where the host cannot tell, every page is a candidate.

@@ -2,11 +2,9 @@ package jvisor.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.Locale;
 
 /**
  * Page-aligned, zero-filled memory for guest RAM. On Linux and macOS it comes from an anonymous
@@ -18,33 +16,22 @@ final class NativeMemory {
     private NativeMemory() {}
 
     private static final int PROT_READ_WRITE = 3, MAP_PRIVATE = 2;
-    private static final String OS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
     /** MAP_ANONYMOUS (| MAP_NORESERVE on Linux: don't count untouched guest RAM against overcommit). */
-    private static final int MAP_ANON = OS.contains("linux") ? 0x20 | 0x4000 : OS.contains("mac") ? 0x1000 : 0;
+    private static final int MAP_ANON = LibC.OS.contains("linux") ? 0x20 | 0x4000 : 0x1000;
 
-    private static final MethodHandle MMAP, MUNMAP;
+    /** mmap(2), shared with {@link FileMapping}. */
+    static final MethodHandle MMAP = LibC.link("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
 
-    static {
-        MethodHandle mmap = null, munmap = null;
-        if (MAP_ANON != 0) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                mmap = linker.defaultLookup().find("mmap").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
-                        ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG))).orElse(null);
-                munmap = linker.defaultLookup().find("munmap").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
-                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG))).orElse(null);
-            } catch (RuntimeException | LinkageError e) {
-                mmap = munmap = null; // no native access: fall back to the arena
-            }
-        }
-        MMAP = mmap;
-        MUNMAP = munmap;
+    /** munmap(2), linked when the first RAM is given back (at the end of a run, as a rule). */
+    private static final class Unmap {
+        static final MethodHandle MUNMAP = LibC.link("munmap",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     }
 
     /** {@code size} zeroed bytes, 4 KiB aligned, released when {@code arena} closes. */
     static MemorySegment allocate(long size, Arena arena) {
-        if (MMAP != null && MUNMAP != null) {
+        if (MMAP != null) {
             try {
                 MemorySegment p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ_WRITE,
                         MAP_PRIVATE | MAP_ANON, -1, 0L);
@@ -60,7 +47,9 @@ final class NativeMemory {
 
     private static void unmap(MemorySegment s, long size) {
         try {
-            int ignored = (int) MUNMAP.invokeExact(s, size);
+            if (Unmap.MUNMAP != null) {
+                int ignored = (int) Unmap.MUNMAP.invokeExact(s, size);
+            }
         } catch (Throwable e) {
             // nothing more can be done; the process keeps the mapping
         }
