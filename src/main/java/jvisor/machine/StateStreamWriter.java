@@ -28,6 +28,9 @@ public final class StateStreamWriter {
     /** Where RAM is copied before it is checksummed and written, when it may change meanwhile; else null. */
     private final ByteBuffer live;
     private final MemorySegment liveMemory; // all of live's capacity
+    /** The most RAM one write hands to a file. */
+    private static final long RAM_SLICE = 4 << 20;
+
     /** Told how much of the RAM section is written (the bulk of a stream), for progress; may be null. */
     private final Progress progress;
 
@@ -123,9 +126,13 @@ public final class StateStreamWriter {
         for (int i = 0; i < count; i++) {
             long from = (long) runs[2 * i] << GuestRam.PAGE_SHIFT, bytes = (long) runs[2 * i + 1] << GuestRam.PAGE_SHIFT;
             if (live == null) {
-                ByteBuffer data = mem.asSlice(from, bytes).asByteBuffer();
-                crc.update(data.duplicate());
-                write(data);
+                // in slices, so that progress (and a snapshot's flush behind it) comes as it goes
+                for (long at = 0; at < bytes; at += RAM_SLICE) {
+                    ByteBuffer data = mem.asSlice(from + at, Math.min(RAM_SLICE, bytes - at)).asByteBuffer();
+                    crc.update(data.duplicate());
+                    write(data);
+                    if (progress != null) progress.at(done + at + data.capacity(), total);
+                }
             } else {
                 // The guest may write a page while it is sent: checksum the copy that goes out.
                 // Runs are packed into the copy (a round's runs are often single pages: one
@@ -139,7 +146,7 @@ public final class StateStreamWriter {
                 }
             }
             done += bytes;
-            if (progress != null) progress.at(done, total);
+            if (progress != null && live != null) progress.at(done, total);
         }
         if (live != null) sendLive(crc);
         write(crcBuffer(crc));
