@@ -33,10 +33,15 @@ public final class Mmu {
     private final long ramBase;
 
     /**
-     * One TLB per privilege level and virtualization mode: U, S, (unused), M, then VU and VS
-     * ({@link #tlbIndex}). Data accesses use the effective privilege and mode (MPRV, MPV).
+     * One TLB per privilege level and virtualization mode: U, S, S with SUM, M, then VU, VS and
+     * VS with SUM ({@link #tlbIndex}, {@link #SUM}). Data accesses use the effective privilege
+     * and mode (MPRV, MPV). S-mode data accesses while SUM is set have tables of their own, the
+     * only ones that may hold user pages: Linux sets and clears SUM around every access to user
+     * memory, and with one table each change flushed the kernel's entries (15,000 times in a boot).
      */
-    private final Tlb[] tlbs = {new Tlb(), new Tlb(), null, new Tlb(), new Tlb(), new Tlb()};
+    private final Tlb[] tlbs = {new Tlb(), new Tlb(), new Tlb(), new Tlb(), new Tlb(), new Tlb(), new Tlb()};
+    /** Added to an S or VS table's index for its tables with SUM set. */
+    private static final int SUM = 1;
     /** The current privilege's tables (data ones follow MPRV), copied here to save a hop per access. */
     private long[] loadTlb, storeTlb, fetchTlb;
     private int dataPriv, codePriv;
@@ -73,11 +78,9 @@ public final class Mmu {
         long ms = hart.csr.mstatus, vs = hart.csr.vsstatus;
         boolean newSum = (ms & MSTATUS_SUM) != 0, newMxr = (ms & MSTATUS_MXR) != 0;
         boolean newVsum = (vs & MSTATUS_SUM) != 0, newVmxr = (vs & MSTATUS_MXR) != 0;
-        // mstatus.MXR applies to both stages of guest translations as well.
-        if (newMxr != mxr) { tlbs[Hart.U].flush(); tlbs[Hart.S].flush(); flushGuest(-1); }
-        else if (newSum != sum) tlbs[Hart.S].flush();
+        // mstatus.MXR applies to both stages of guest translations as well. SUM picks tables.
+        if (newMxr != mxr) { flush(-1); flushGuest(-1); }
         if (newVmxr != vmxr) flushGuest(-1);
-        else if (newVsum != vsum) tlbs[tlbIndex(Hart.S, true)].flush();
         sum = newSum;
         mxr = newMxr;
         vsum = newVsum;
@@ -96,7 +99,9 @@ public final class Mmu {
     }
 
     private void selectTables() {
-        Tlb data = tlbs[tlbIndex(dataPriv, dataVirt)];
+        int index = tlbIndex(dataPriv, dataVirt);
+        if (dataPriv == Hart.S && (dataVirt ? vsum : sum)) index += SUM;
+        Tlb data = tlbs[index];
         loadTlb = data.load;
         storeTlb = data.store;
         fetchTlb = tlbs[tlbIndex(codePriv, codeVirt)].fetch;
@@ -107,7 +112,7 @@ public final class Mmu {
      * {@link Shootdown}, or a debugger changing breakpoints); on the hart's thread or while it is parked.
      */
     public void flushAll() {
-        for (Tlb t : tlbs) if (t != null) t.flush();
+        for (Tlb t : tlbs) t.flush();
     }
 
     /**
@@ -115,25 +120,20 @@ public final class Mmu {
      * translations (VS and VU) for one guest virtual page ({@code vpn >= 0}) or all.
      */
     void flushGuest(long vpn) {
-        Tlb vu = tlbs[tlbIndex(Hart.U, true)], vs = tlbs[tlbIndex(Hart.S, true)];
-        if (vpn < 0) {
-            vu.flush();
-            vs.flush();
-        } else {
-            vu.flushPage(vpn);
-            vs.flushPage(vpn);
-        }
+        flush(tlbIndex(Hart.U, true), tlbIndex(Hart.S, true) + SUM, vpn);
     }
 
     /** sfence.vma or satp write: drops translations for one page ({@code vpn >= 0}) or all. */
     void flush(long vpn) {
         // M-mode always runs bare, so its TLB holds identity entries that never go stale.
-        if (vpn < 0) {
-            tlbs[Hart.U].flush();
-            tlbs[Hart.S].flush();
-        } else {
-            tlbs[Hart.U].flushPage(vpn);
-            tlbs[Hart.S].flushPage(vpn);
+        flush(Hart.U, Hart.S + SUM, vpn);
+    }
+
+    /** Drops page {@code vpn} ({@code vpn >= 0}) or everything from tables {@code from} to {@code to}. */
+    private void flush(int from, int to, long vpn) {
+        for (int i = from; i <= to; i++) {
+            if (vpn < 0) tlbs[i].flush();
+            else tlbs[i].flushPage(vpn);
         }
     }
 
@@ -439,7 +439,7 @@ public final class Mmu {
             long ppn = pte >>> 10 & PPN_MASK;
             long lowMask = (1L << (9 * level)) - 1;
             if ((ppn & lowMask) != 0) return pageFault(va, access); // misaligned superpage
-            tlbs[priv].superpageSpan |= lowMask; // the caller may cache this as a 4 KiB entry
+            superpage(priv, lowMask); // the caller may cache this as a 4 KiB entry
             long need = PTE_A | (access == STORE ? PTE_D : 0);
             if ((pte & need) != need) {
                 // Hardware A/D update (Svadu-like, as QEMU): atomic, so a concurrent change by
@@ -449,6 +449,12 @@ public final class Mmu {
             return ((ppn | (va >>> 12 & lowMask)) << 12) | (va & 0xfff);
         }
         return pageFault(va, access);
+    }
+
+    /** Notes a superpage translation in the tables of {@code index} (with SUM too, for S and VS). */
+    private void superpage(int index, long lowMask) {
+        tlbs[index].superpageSpan |= lowMask;
+        if (index == Hart.S || index == tlbIndex(Hart.S, true)) tlbs[index + SUM].superpageSpan |= lowMask;
     }
 
     private boolean permitted(long pte, int access, int priv) {
@@ -493,7 +499,7 @@ public final class Mmu {
             long ppn = pte >>> 10 & PPN_MASK;
             long lowMask = (1L << (9 * level)) - 1;
             if ((ppn & lowMask) != 0) return pageFault(va, access);
-            tlbs[tlbIndex(priv, true)].superpageSpan |= lowMask;
+            superpage(tlbIndex(priv, true), lowMask);
             long need = PTE_A | (access == STORE ? PTE_D : 0);
             if ((pte & need) != need) {
                 // The A/D write is a store to guest physical memory: the G-stage must allow it.

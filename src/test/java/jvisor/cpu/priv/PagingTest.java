@@ -473,6 +473,14 @@ class PagingTest {
                   CHECK_EQ a0, 0x55
                   sd a0, 8(t3)
                   CHECK_NO_TRAP
+                  csrc sstatus, t4                # clearing SUM takes the page away again,
+                3:ld a0, 0(t3)                    # though the access above is in the TLB
+                  CHECK_TRAP 3, LOAD_PF, 3b, 0x50000000
+                8:sd a0, 0(t3)
+                  CHECK_TRAP 3, STORE_PF, 8b, 0x50000000
+                  csrs sstatus, t4
+                  ld a0, 0(t3)
+                  CHECK_EQ a0, 0x55
                   SET_RESUME 4f                   # and may never execute it
                   la t4, user_code
                   jr t4
