@@ -439,7 +439,7 @@ public final class Mmu {
             long ppn = pte >>> 10 & PPN_MASK;
             long lowMask = (1L << (9 * level)) - 1;
             if ((ppn & lowMask) != 0) return pageFault(va, access); // misaligned superpage
-            superpage(priv, lowMask); // the caller may cache this as a 4 KiB entry
+            superpage(priv, va >>> 12, lowMask); // the caller may cache this as a 4 KiB entry
             long need = PTE_A | (access == STORE ? PTE_D : 0);
             if ((pte & need) != need) {
                 // Hardware A/D update (Svadu-like, as QEMU): atomic, so a concurrent change by
@@ -451,10 +451,10 @@ public final class Mmu {
         return pageFault(va, access);
     }
 
-    /** Notes a superpage translation in the tables of {@code index} (with SUM too, for S and VS). */
-    private void superpage(int index, long lowMask) {
-        tlbs[index].superpageSpan |= lowMask;
-        if (index == Hart.S || index == tlbIndex(Hart.S, true)) tlbs[index + SUM].superpageSpan |= lowMask;
+    /** Notes a superpage translation of {@code vpn} in the tables of {@code index} (with SUM too, for S and VS). */
+    private void superpage(int index, long vpn, long lowMask) {
+        tlbs[index].enteredSuperpage(vpn, lowMask);
+        if (index == Hart.S || index == tlbIndex(Hart.S, true)) tlbs[index + SUM].enteredSuperpage(vpn, lowMask);
     }
 
     private boolean permitted(long pte, int access, int priv) {
@@ -499,7 +499,7 @@ public final class Mmu {
             long ppn = pte >>> 10 & PPN_MASK;
             long lowMask = (1L << (9 * level)) - 1;
             if ((ppn & lowMask) != 0) return pageFault(va, access);
-            superpage(tlbIndex(priv, true), lowMask);
+            superpage(tlbIndex(priv, true), va >>> 12, lowMask);
             long need = PTE_A | (access == STORE ? PTE_D : 0);
             if ((pte & need) != need) {
                 // The A/D write is a store to guest physical memory: the G-stage must allow it.

@@ -18,11 +18,19 @@ final class Tlb {
     final long[] store = new long[2 * SIZE];
     final long[] fetch = new long[2 * SIZE];
     /**
-     * VPN bits below the superpage level of any superpage translation entered since the last full
-     * flush (0 if none): entries are per 4 KiB page, so fencing one address of a superpage must
-     * drop its sibling pages as well.
+     * The superpages whose translations were entered since the last full flush, as first VPN and
+     * mask of the VPN bits below their level: entries are per 4 KiB page, so fencing one address
+     * of a superpage must drop its sibling pages as well, and only a fence inside one of them
+     * needs to look for siblings. (Fencing a page dropped every entry near it while any
+     * superpage had been entered: Linux maps its own memory with superpages and fences single
+     * user pages ~100,000 times in a boot.) More than {@link #SUPERPAGES} of them: the fence of
+     * any page drops what {@link #superpageSpan} says may be a sibling.
      */
-    long superpageSpan;
+    private final long[] superpageBase = new long[SUPERPAGES], superpageMask = new long[SUPERPAGES];
+    private int superpages;
+    private static final int SUPERPAGES = 32;
+    /** The masks of every superpage entered since the last full flush, or-ed (0 if none). */
+    private long superpageSpan;
 
     Tlb() { flush(); }
 
@@ -63,6 +71,20 @@ final class Tlb {
         empty(store);
         empty(fetch);
         superpageSpan = 0;
+        superpages = 0;
+    }
+
+    /** Notes that a translation of page {@code vpn} through a superpage ({@code lowMask}: its VPN bits) may be entered. */
+    void enteredSuperpage(long vpn, long lowMask) {
+        superpageSpan |= lowMask;
+        if (superpages > SUPERPAGES) return; // too many to list
+        long base = vpn & ~lowMask;
+        for (int k = 0; k < superpages; k++) if (superpageBase[k] == base && superpageMask[k] == lowMask) return;
+        if (superpages < SUPERPAGES) {
+            superpageBase[superpages] = base;
+            superpageMask[superpages] = lowMask;
+        }
+        superpages++;
     }
 
     private static void empty(long[] table) {
@@ -74,15 +96,27 @@ final class Tlb {
      * every entry that a superpage holding the page may have produced (over-fencing is legal).
      */
     void flushPage(long vpn) {
-        if (superpageSpan == 0) {
-            long page = vpn << 12;
-            int i = slot(load, page); // the three tables have one size
-            if (load[i] == page) load[i] = empty(i);
-            if (store[i] == page) store[i] = empty(i);
-            if (fetch[i] == page) fetch[i] = empty(i);
+        if (superpages > SUPERPAGES) {
+            dropMatching(vpn, ~superpageSpan);
             return;
         }
-        long keep = ~superpageSpan;
+        boolean inSuperpage = false;
+        for (int k = 0; k < superpages; k++) {
+            if ((vpn & ~superpageMask[k]) == superpageBase[k]) {
+                dropMatching(vpn, ~superpageMask[k]);
+                inSuperpage = true;
+            }
+        }
+        if (inSuperpage) return;
+        long page = vpn << 12;
+        int i = slot(load, page); // the three tables have one size
+        if (load[i] == page) load[i] = empty(i);
+        if (store[i] == page) store[i] = empty(i);
+        if (fetch[i] == page) fetch[i] = empty(i);
+    }
+
+    /** Drops every entry whose VPN equals {@code vpn} in the bits {@code keep} has set. */
+    private void dropMatching(long vpn, long keep) {
         dropMatching(load, vpn, keep);
         dropMatching(store, vpn, keep);
         dropMatching(fetch, vpn, keep);

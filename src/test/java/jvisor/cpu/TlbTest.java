@@ -55,7 +55,7 @@ class TlbTest {
     void flushingAPageOfASuperpageDropsItsSiblings() {
         Tlb tlb = new Tlb();
         long mega = 0x8020_0000L; // a 2 MiB superpage entered page by page
-        tlb.superpageSpan = (1L << 9) - 1;
+        tlb.enteredSuperpage(mega >>> 12, (1L << 9) - 1);
         Tlb.put(tlb.load, mega, 0);
         Tlb.put(tlb.load, mega + 5 * PAGE, 5 * PAGE);
         Tlb.put(tlb.load, mega + (1 << 21), 1 << 21); // the next superpage
@@ -63,5 +63,29 @@ class TlbTest {
         assertEquals(-1, Tlb.hit(tlb.load, mega, 8));
         assertEquals(-1, Tlb.hit(tlb.load, mega + 5 * PAGE, 8));
         assertEquals(1 << 21, Tlb.hit(tlb.load, mega + (1 << 21), 8));
+    }
+
+    @Test
+    void flushingAPageOutsideEverySuperpageKeepsTheirPages() {
+        Tlb tlb = new Tlb();
+        long mega = 0x8020_0000L, user = 0x4000_3000L;
+        tlb.enteredSuperpage(mega >>> 12, (1L << 9) - 1);
+        Tlb.put(tlb.load, mega + 5 * PAGE, 5 * PAGE);
+        Tlb.put(tlb.load, user, 0);
+        tlb.flushPage(user >>> 12);
+        assertEquals(-1, Tlb.hit(tlb.load, user, 8));
+        assertEquals(5 * PAGE, Tlb.hit(tlb.load, mega + 5 * PAGE, 8));
+    }
+
+    @Test
+    void pastTheSuperpagesItListsAFenceDropsEveryPossibleSibling() {
+        Tlb tlb = new Tlb();
+        long mega = 0x8020_0000L;
+        for (int k = 0; k < 40; k++) tlb.enteredSuperpage((mega + ((long) k << 21)) >>> 12, (1L << 9) - 1);
+        Tlb.put(tlb.load, mega + 5 * PAGE, 5 * PAGE);
+        Tlb.put(tlb.load, mega + (39L << 21) + 7 * PAGE, 7 * PAGE);
+        tlb.flushPage((mega + (39L << 21)) >>> 12); // the last one entered, past the list
+        assertEquals(-1, Tlb.hit(tlb.load, mega + (39L << 21) + 7 * PAGE, 8));
+        assertEquals(5 * PAGE, Tlb.hit(tlb.load, mega + 5 * PAGE, 8), "another superpage's page stays");
     }
 }
