@@ -335,7 +335,8 @@ public final class Mmu {
         if (o >= 0) return o;
         long pa = translate(va, access, dataPriv, dataVirt);
         if (pa == -1) return -1;
-        if (watch(va, size, access == STORE) == DebugHook.HIT) {
+        int watch = watch(va, size, access == STORE);
+        if (watch == DebugHook.HIT) {
             hart.raise(Cause.DEBUG_STOP, va);
             return -1;
         }
@@ -343,8 +344,15 @@ public final class Mmu {
             hart.raise(access == LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va);
             return -1;
         }
-        if (access == STORE) ram.markDirty(pa - ramBase, size);
-        return pa - ramBase;
+        long off = pa - ramBase, page = off & -GuestRam.PAGE_SIZE;
+        if (access == STORE) ram.markDirty(off, size);
+        // Entered as a load or store would enter it: a third of a boot's page walks were atomics
+        // (spinlocks, counters) on pages no plain access had brought into the TLB.
+        if (watch == DebugHook.UNWATCHED && !hyperAccess) {
+            if (access == LOAD) Tlb.put(loadTlb, va, page);
+            else if (!ram.watched(off) && decoded.allowFastStores(page)) Tlb.put(storeTlb, va, page);
+        }
+        return off;
     }
 
     // ---- HLV, HLVX, HSV ----
