@@ -13,10 +13,12 @@ package jvisor.cpu;
  */
 final class Tlb {
     /**
-     * 1024 entries: a boot of Debian's kernel missed 1.98 M times with 256, 1.03 M with 1024, and
+     * 1024 entries: a boot of Debian's kernel walked the page table half as often as with 256, and
      * mips.S (every access a hit) ran as fast (docs/PERFORMANCE.md, issue 17).
      */
     static final int BITS = 10, SIZE = 1 << BITS;
+    /** The most superpages {@link #flushPage} tells apart. */
+    private static final int SUPERPAGES = 32;
 
     final long[] load = new long[2 * SIZE];
     final long[] store = new long[2 * SIZE];
@@ -32,7 +34,6 @@ final class Tlb {
      */
     private final long[] superpageBase = new long[SUPERPAGES], superpageMask = new long[SUPERPAGES];
     private int superpages;
-    private static final int SUPERPAGES = 32;
     /** The masks of every superpage entered since the last full flush, or-ed (0 if none). */
     private long superpageSpan;
 

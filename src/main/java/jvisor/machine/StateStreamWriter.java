@@ -19,6 +19,8 @@ import jvisor.state.StateWriter;
 public final class StateStreamWriter {
     static final byte[] MAGIC = {(byte) 0x89, 'J', 'V', 'S', 'T', '\r', '\n', 0x1a};
     static final int FORMAT_VERSION = 1;
+    /** The most RAM one write hands to a file. */
+    private static final long RAM_SLICE = 4 << 20;
     static final int SECTION_MARK = 0x54434553; // "SECT"
 
     private final WritableByteChannel out;
@@ -28,9 +30,6 @@ public final class StateStreamWriter {
     /** Where RAM is copied before it is checksummed and written, when it may change meanwhile; else null. */
     private final ByteBuffer live;
     private final MemorySegment liveMemory; // all of live's capacity
-    /** The most RAM one write hands to a file. */
-    private static final long RAM_SLICE = 4 << 20;
-
     /** Told how much of the RAM section is written (the bulk of a stream), for progress; may be null. */
     private final Progress progress;
 
