@@ -17,25 +17,28 @@ final class Tlb {
      * mips.S (every access a hit) ran as fast (docs/PERFORMANCE.md, issue 17).
      */
     static final int BITS = 10, SIZE = 1 << BITS;
-    /** The most superpages {@link #flushPage} tells apart. */
-    private static final int SUPERPAGES = 32;
+    /** Slots of the set of superpages entered; past three quarters full it stops listing. */
+    private static final int SUPERPAGE_SLOTS = 1024, SUPERPAGES = SUPERPAGE_SLOTS * 3 / 4;
 
     final long[] load = new long[2 * SIZE];
     final long[] store = new long[2 * SIZE];
     final long[] fetch = new long[2 * SIZE];
     /**
-     * The superpages whose translations were entered since the last full flush, as first VPN and
-     * mask of the VPN bits below their level: entries are per 4 KiB page, so fencing one address
-     * of a superpage must drop its sibling pages as well, and only a fence inside one of them
-     * needs to look for siblings. (Fencing a page dropped every entry near it while any
-     * superpage had been entered: Linux maps its own memory with superpages and fences single
-     * user pages ~100,000 times in a boot.) More than {@link #SUPERPAGES} of them: the fence of
-     * any page drops what {@link #superpageSpan} says may be a sibling.
+     * The superpages whose translations were entered since the last full flush, a set (open
+     * addressing) of keys: first VPN or-ed with the mask of the VPN bits below their level.
+     * Entries are per 4 KiB page, so fencing one address of a superpage must drop its sibling
+     * pages as well, and only a fence inside one of them needs to look for siblings. (Fencing a
+     * page dropped every entry near it while any superpage had been entered: Linux maps its own
+     * memory with superpages and fences single user pages ~100,000 times in a boot.) More than
+     * {@link #SUPERPAGES} of them: the fence of any page drops what {@link #superpageSpan} says
+     * may be a sibling.
      */
-    private final long[] superpageBase = new long[SUPERPAGES], superpageMask = new long[SUPERPAGES];
+    private final long[] superpageKeys = new long[SUPERPAGE_SLOTS];
     private int superpages;
     /** The masks of every superpage entered since the last full flush, or-ed (0 if none). */
     private long superpageSpan;
+    /** Bit L set: superpages of level L (9 * L VPN bits below them) were entered. */
+    private int superpageLevels;
 
     Tlb() { flush(); }
 
@@ -76,20 +79,32 @@ final class Tlb {
         empty(store);
         empty(fetch);
         superpageSpan = 0;
+        superpageLevels = 0;
+        if (superpages > 0) java.util.Arrays.fill(superpageKeys, 0);
         superpages = 0;
     }
 
     /** Notes that a translation of page {@code vpn} through a superpage ({@code lowMask}: its VPN bits) may be entered. */
     void enteredSuperpage(long vpn, long lowMask) {
         superpageSpan |= lowMask;
+        superpageLevels |= 1 << Long.bitCount(lowMask) / 9;
         if (superpages > SUPERPAGES) return; // too many to list
-        long base = vpn & ~lowMask;
-        for (int k = 0; k < superpages; k++) if (superpageBase[k] == base && superpageMask[k] == lowMask) return;
-        if (superpages < SUPERPAGES) {
-            superpageBase[superpages] = base;
-            superpageMask[superpages] = lowMask;
+        long key = vpn & ~lowMask | lowMask; // never 0: the mask is not
+        int i = superpageSlot(key);
+        while (superpageKeys[i] != 0) {
+            if (superpageKeys[i] == key) return;
+            i = i + 1 & SUPERPAGE_SLOTS - 1;
         }
-        superpages++;
+        if (++superpages <= SUPERPAGES) superpageKeys[i] = key;
+    }
+
+    private static int superpageSlot(long key) { return (int) (key ^ key >>> 17) * 0x9E3779B9 >>> 22; } // 10 bits
+
+    private boolean listedSuperpage(long key) {
+        for (int i = superpageSlot(key); superpageKeys[i] != 0; i = i + 1 & SUPERPAGE_SLOTS - 1) {
+            if (superpageKeys[i] == key) return true;
+        }
+        return false;
     }
 
     private static void empty(long[] table) {
@@ -106,9 +121,11 @@ final class Tlb {
             return;
         }
         boolean inSuperpage = false;
-        for (int k = 0; k < superpages; k++) {
-            if ((vpn & ~superpageMask[k]) == superpageBase[k]) {
-                dropMatching(vpn, ~superpageMask[k]);
+        for (int level = 1; level <= 4; level++) { // a level's superpages have 9 * level VPN bits below
+            if ((superpageLevels >> level & 1) == 0) continue;
+            long lowMask = (1L << 9 * level) - 1;
+            if (listedSuperpage(vpn & ~lowMask | lowMask)) {
+                dropMatching(vpn, ~lowMask);
                 inSuperpage = true;
             }
         }

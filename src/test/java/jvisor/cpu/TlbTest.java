@@ -81,11 +81,28 @@ class TlbTest {
     void pastTheSuperpagesItListsAFenceDropsEveryPossibleSibling() {
         Tlb tlb = new Tlb();
         long mega = 0x8020_0000L;
-        for (int k = 0; k < 40; k++) tlb.enteredSuperpage((mega + ((long) k << 21)) >>> 12, (1L << 9) - 1);
+        int n = 1000;
+        for (int k = 0; k < n; k++) tlb.enteredSuperpage((mega + ((long) k << 21)) >>> 12, (1L << 9) - 1);
+        long last = mega + ((long) (n - 1) << 21);
         Tlb.put(tlb.load, mega + 5 * PAGE, 5 * PAGE);
-        Tlb.put(tlb.load, mega + (39L << 21) + 7 * PAGE, 7 * PAGE);
-        tlb.flushPage((mega + (39L << 21)) >>> 12); // the last one entered, past the list
-        assertEquals(-1, Tlb.hit(tlb.load, mega + (39L << 21) + 7 * PAGE, 8));
+        Tlb.put(tlb.load, last + 7 * PAGE, 7 * PAGE);
+        tlb.flushPage(last >>> 12); // the last one entered, past the list
+        assertEquals(-1, Tlb.hit(tlb.load, last + 7 * PAGE, 8));
         assertEquals(5 * PAGE, Tlb.hit(tlb.load, mega + 5 * PAGE, 8), "another superpage's page stays");
+    }
+
+    @Test
+    void aFenceFindsTheSuperpageOfEachLevelItLiesIn() {
+        Tlb tlb = new Tlb();
+        long giga = 0xC000_0000L, mega = 0x8020_0000L;
+        tlb.enteredSuperpage(giga >>> 12, (1L << 18) - 1); // a 1 GiB one
+        tlb.enteredSuperpage(mega >>> 12, (1L << 9) - 1); // and a 2 MiB one elsewhere
+        Tlb.put(tlb.load, giga + (300L << 12), 1);
+        Tlb.put(tlb.load, mega + 3 * PAGE, 3 * PAGE);
+        tlb.flushPage((giga + (5L << 21)) >>> 12); // inside the 1 GiB superpage only
+        assertEquals(-1, Tlb.hit(tlb.load, giga + (300L << 12), 8));
+        assertEquals(3 * PAGE, Tlb.hit(tlb.load, mega + 3 * PAGE, 8));
+        tlb.flushPage((mega + 9 * PAGE) >>> 12);
+        assertEquals(-1, Tlb.hit(tlb.load, mega + 3 * PAGE, 8));
     }
 }
