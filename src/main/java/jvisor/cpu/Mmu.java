@@ -259,7 +259,7 @@ public final class Mmu {
             return 0;
         }
         if (ram.contains(pa, size)) {
-            if (watch == DebugHook.UNWATCHED && !hyperAccess) Tlb.put(loadTlb, va, (pa - ramBase) & -GuestRam.PAGE_SIZE);
+            enterLoad(va, pa - ramBase, watch);
             return ram.read(pa - ramBase, size);
         }
         if (bus.deviceAccepts(pa, size)) return bus.readDevice(pa, size);
@@ -293,8 +293,8 @@ public final class Mmu {
             if (ram.watched(off)) {
                 ram.notifyStore(off, size);
                 hart.endBlock();
-            } else if (watch == DebugHook.UNWATCHED && !hyperAccess && decoded.allowFastStores(off & -GuestRam.PAGE_SIZE)) {
-                Tlb.put(storeTlb, va, off & -GuestRam.PAGE_SIZE);
+            } else {
+                enterStore(va, off, watch);
             }
             return;
         }
@@ -304,6 +304,21 @@ public final class Mmu {
             return;
         }
         hart.raise(Cause.STORE_ACCESS, va);
+    }
+
+    /** Enters the load translation of {@code va} (RAM offset {@code off}) unless the debugger watches it or an HLV made it. */
+    private void enterLoad(long va, long off, int watch) {
+        if (watch == DebugHook.UNWATCHED && !hyperAccess) Tlb.put(loadTlb, va, off & -GuestRam.PAGE_SIZE);
+    }
+
+    /**
+     * Enters the store translation of {@code va} (RAM offset {@code off}, a page not watched for
+     * code or devices) unless the debugger watches it, an HSV made it, or code was decoded there
+     * meanwhile ({@link DecodeCache#allowFastStores}).
+     */
+    private void enterStore(long va, long off, int watch) {
+        long page = off & -GuestRam.PAGE_SIZE;
+        if (watch == DebugHook.UNWATCHED && !hyperAccess && decoded.allowFastStores(page)) Tlb.put(storeTlb, va, page);
     }
 
     /** What the debugger says about a data access that missed the TLB ({@link DebugHook#watch}). */
@@ -344,13 +359,14 @@ public final class Mmu {
             hart.raise(access == LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, va);
             return -1;
         }
-        long off = pa - ramBase, page = off & -GuestRam.PAGE_SIZE;
-        if (access == STORE) ram.markDirty(off, size);
+        long off = pa - ramBase;
         // Entered as a load or store would enter it: a third of a boot's page walks were atomics
         // (spinlocks, counters) on pages no plain access had brought into the TLB.
-        if (watch == DebugHook.UNWATCHED && !hyperAccess) {
-            if (access == LOAD) Tlb.put(loadTlb, va, page);
-            else if (!ram.watched(off) && decoded.allowFastStores(page)) Tlb.put(storeTlb, va, page);
+        if (access == LOAD) {
+            enterLoad(va, off, watch);
+        } else {
+            ram.markDirty(off, size);
+            if (!ram.watched(off)) enterStore(va, off, watch);
         }
         return off;
     }

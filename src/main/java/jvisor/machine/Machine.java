@@ -40,6 +40,10 @@ public final class Machine implements AutoCloseable {
     static final long KERNEL_OFFSET = 2L << 20;      // Linux Image goes to RAM base + 2 MiB
     private static final long DTB_ALIGN = 2L << 20;
     private static final long FW_DYNAMIC_MAGIC = 0x4942534f; // "OSBI"
+    /** A live migration's section of the code pages the guest runs ({@link #writeCode}). */
+    static final String CODE = "code";
+    /** The most code pages that section lists ({@link #writeCode}). */
+    private static final int MAX_CODE_PAGES = 4096;
 
     private final MachineConfig config;
     private final GuestRam ram;
@@ -597,9 +601,6 @@ public final class Machine implements AutoCloseable {
         for (int p : pages) w.i32(p);
         out.section(CODE, 1, w);
     }
-
-    static final String CODE = "code";
-    private static final int MAX_CODE_PAGES = 4096;
 
     /** Reads a "code" section ({@link #writeCode}) and decodes its pages; only before the machine first runs. */
     void prepareCode(jvisor.state.StateReader in) throws jvisor.state.StateException {
