@@ -47,10 +47,16 @@ export JAVA_HOME
 # its usual counts, so regions leave HotSpot's bytecode interpreter as soon as before. A boot
 # made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; now fewer reach
 # it: a boot's process CPU 15.1 -> 14.3 s, cbench no slower (docs/PERFORMANCE.md, issue 17).
+# tools/hotspot-directives.json keeps C2 from the JIT's own code (jvisor.jit and the JDK's
+# ClassFile API, which generate the regions' classes): C1's code for it is fast enough for the one
+# thread that runs it (2% of a boot's CPU), and C2 spent 1.2-1.5 s of a boot compiling it, on a
+# core the guest's hart shares. Five alternating boots: process CPU 19.7 -> 18.3 s (medians),
+# boot to the prompt 10.8 -> 10.4 s, and lower in each pair (docs/PERFORMANCE.md, session 16).
 JVISOR_BASE_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:-UseFPUForSpilling -XX:-ClipInlining
   -XX:CompileCommand=quiet '-XX:CompileCommand=CompileThresholdScaling,jvisor.cpu.CompiledRegion*::run,10.0'
   -XX:Tier3InvocationThreshold=20 -XX:Tier3MinInvocationThreshold=10 -XX:Tier3CompileThreshold=200
-  -XX:Tier3BackEdgeThreshold=6000)
+  -XX:Tier3BackEdgeThreshold=6000
+  -XX:+UnlockDiagnosticVMOptions "-XX:CompilerDirectivesFile=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/hotspot-directives.json")
 
 # jvm_opts COMMAND: sets JVISOR_JVM_OPTS for running jvisor's COMMAND (its first argument). The
 # garbage collector is the one difference. A foreground VM (run, restore, ...) takes
