@@ -52,11 +52,18 @@ export JAVA_HOME
 # thread that runs it (2% of a boot's CPU), and C2 spent 1.2-1.5 s of a boot compiling it, on a
 # core the guest's hart shares. Five alternating boots: process CPU 19.7 -> 18.3 s (medians),
 # boot to the prompt 10.8 -> 10.4 s, and lower in each pair (docs/PERFORMANCE.md, session 16).
+# HotSpot announces the file's directives on stdout, where they would mix with jvisor's own
+# output (a script reading 'jvisor vm list'), so the VM's informational output is off
+# (-DisplayVMOutput: its warnings and fatal errors still reach stderr; add -XX:+DisplayVMOutput
+# to JVISOR_JAVA_OPTS to see -XX:+PrintCompilation and the like).
 JVISOR_BASE_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:-UseFPUForSpilling -XX:-ClipInlining
   -XX:CompileCommand=quiet '-XX:CompileCommand=CompileThresholdScaling,jvisor.cpu.CompiledRegion*::run,10.0'
   -XX:Tier3InvocationThreshold=20 -XX:Tier3MinInvocationThreshold=10 -XX:Tier3CompileThreshold=200
-  -XX:Tier3BackEdgeThreshold=6000
-  -XX:+UnlockDiagnosticVMOptions "-XX:CompilerDirectivesFile=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/hotspot-directives.json")
+  -XX:Tier3BackEdgeThreshold=6000)
+JVISOR_DIRECTIVES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/hotspot-directives.json"
+if [ -f "$JVISOR_DIRECTIVES" ]; then
+  JVISOR_BASE_JVM_OPTS+=(-XX:+UnlockDiagnosticVMOptions -XX:-DisplayVMOutput "-XX:CompilerDirectivesFile=$JVISOR_DIRECTIVES")
+fi
 
 # jvm_opts COMMAND: sets JVISOR_JVM_OPTS for running jvisor's COMMAND (its first argument). The
 # garbage collector is the one difference. A foreground VM (run, restore, ...) takes
