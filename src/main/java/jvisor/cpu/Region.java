@@ -13,6 +13,25 @@ public abstract class Region {
     protected Region() {}
 
     /**
+     * Where a compiled region's class initializer leaves the class's one instance, for the thread
+     * that defined the class ({@link #defineCompiled}): making it there costs no method handle,
+     * whose machinery HotSpot otherwise compiled again and again during a boot.
+     */
+    static final ThreadLocal<Region> BORN = new ThreadLocal<>();
+
+    /**
+     * Defines {@code classBytes} as a hidden class in this package and returns its instance, which
+     * its class initializer put in {@link #BORN}.
+     */
+    public static Region defineCompiled(byte[] classBytes) throws IllegalAccessException {
+        LOOKUP.defineHiddenClass(classBytes, true); // initialized, so its instance is born
+        Region r = BORN.get();
+        BORN.remove();
+        if (r == null) throw new IllegalStateException("a compiled region's class made no instance");
+        return r;
+    }
+
+    /**
      * Runs from {@code pc}, which must lie on one of the region's entry slots. Returns the next
      * pc; the number of instructions retired is left in {@link Hart#jitRetired}. After a
      * fault ({@link Hart#fault} set) the returned pc is the faulting instruction's, or for a store

@@ -12,7 +12,6 @@ import java.lang.classfile.instruction.SwitchCase;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
-import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -62,6 +61,7 @@ public final class RegionCompiler implements Jit {
     private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
     private static final ClassDesc CD_VARHANDLE = ClassDesc.of("java.lang.invoke.VarHandle");
     private static final ClassDesc CD_ISE = ClassDesc.of("java.lang.IllegalStateException");
+    private static final ClassDesc CD_THREAD_LOCAL = ClassDesc.of("java.lang.ThreadLocal");
     private static final ClassDesc CD_FPEXEC = ClassDesc.of("jvisor.cpu.fpu.FpExec");
     private static final MethodTypeDesc HJ_I = MethodTypeDesc.of(CD_int, CD_HART, CD_long);
     private static final MethodTypeDesc IJ_V = MethodTypeDesc.of(CD_void, CD_int, CD_long);
@@ -248,10 +248,10 @@ public final class RegionCompiler implements Jit {
 
     private static Region define(byte[] bytes) {
         try {
-            MethodHandles.Lookup l = Region.LOOKUP.defineHiddenClass(bytes, true);
+            Region r = Region.defineCompiled(bytes);
             COMPILED.incrementAndGet();
-            return (Region) l.findConstructor(l.lookupClass(), java.lang.invoke.MethodType.methodType(void.class)).invoke();
-        } catch (Throwable e) {
+            return r;
+        } catch (ReflectiveOperationException | LinkageError | IllegalStateException e) {
             throw new IllegalStateException("JIT produced an invalid class: " + e, e);
         }
     }
@@ -267,6 +267,14 @@ public final class RegionCompiler implements Jit {
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> {
                 c.aload(0);
                 c.invokespecial(CD_REGION, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void);
+                c.return_();
+            });
+            cb.withMethodBody(ConstantDescs.CLASS_INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_STATIC, c -> {
+                c.getstatic(CD_REGION, "BORN", CD_THREAD_LOCAL);
+                c.new_(self);
+                c.dup();
+                c.invokespecial(self, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void);
+                c.invokevirtual(CD_THREAD_LOCAL, "set", MethodTypeDesc.of(CD_void, ConstantDescs.CD_Object));
                 c.return_();
             });
             cb.withMethodBody("run", RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL,
