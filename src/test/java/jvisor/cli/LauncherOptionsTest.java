@@ -22,7 +22,6 @@ class LauncherOptionsTest {
                 ". tools/jdk.sh && exec \"$JAVA_HOME/bin/java\" \"${JVISOR_JVM_OPTS[@]}\" -cp \"$CP\" jvisor.cli.Main --version")
                 .directory(root.toFile());
         pb.environment().put("CP", System.getProperty("java.class.path"));
-        pb.environment().remove("JVISOR_JAVA_OPTS");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
