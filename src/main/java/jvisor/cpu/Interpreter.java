@@ -242,17 +242,17 @@ final class Interpreter {
                         case Op.BGE -> { if (a >= b) break jump; }
                         case Op.BLTU -> { if (Long.compareUnsigned(a, b) < 0) break jump; }
                         case Op.BGEU -> { if (Long.compareUnsigned(a, b) >= 0) break jump; }
-                        case Op.LB -> { long o = m.loadHit(a + imm, 1); if (o < 0) break run; x[rd] = ram.getByte(o); }
-                        case Op.LH -> { long o = m.loadHit(a + imm, 2); if (o < 0) break run; x[rd] = ram.getShort(o); }
-                        case Op.LW -> { long o = m.loadHit(a + imm, 4); if (o < 0) break run; x[rd] = ram.getInt(o); }
-                        case Op.LD -> { long o = m.loadHit(a + imm, 8); if (o < 0) break run; x[rd] = ram.getLong(o); }
-                        case Op.LBU -> { long o = m.loadHit(a + imm, 1); if (o < 0) break run; x[rd] = ram.getByte(o) & 0xffL; }
-                        case Op.LHU -> { long o = m.loadHit(a + imm, 2); if (o < 0) break run; x[rd] = ram.getShort(o) & 0xffffL; }
-                        case Op.LWU -> { long o = m.loadHit(a + imm, 4); if (o < 0) break run; x[rd] = ram.getInt(o) & 0xffff_ffffL; }
-                        case Op.SB -> { long o = m.storeHit(a + imm, 1); if (o < 0) break run; ram.putByte(o, (byte) b); }
-                        case Op.SH -> { long o = m.storeHit(a + imm, 2); if (o < 0) break run; ram.putShort(o, (short) b); }
-                        case Op.SW -> { long o = m.storeHit(a + imm, 4); if (o < 0) break run; ram.putInt(o, (int) b); }
-                        case Op.SD -> { long o = m.storeHit(a + imm, 8); if (o < 0) break run; ram.putLong(o, b); }
+                        case Op.LB -> { long o = m.loadHit(a + imm, 1); if (o < 0) break run; x[rd] = ram.hartGetByte(o); }
+                        case Op.LH -> { long o = m.loadHit(a + imm, 2); if (o < 0) break run; x[rd] = ram.hartGetShort(o); }
+                        case Op.LW -> { long o = m.loadHit(a + imm, 4); if (o < 0) break run; x[rd] = ram.hartGetInt(o); }
+                        case Op.LD -> { long o = m.loadHit(a + imm, 8); if (o < 0) break run; x[rd] = ram.hartGetLong(o); }
+                        case Op.LBU -> { long o = m.loadHit(a + imm, 1); if (o < 0) break run; x[rd] = ram.hartGetByte(o) & 0xffL; }
+                        case Op.LHU -> { long o = m.loadHit(a + imm, 2); if (o < 0) break run; x[rd] = ram.hartGetShort(o) & 0xffffL; }
+                        case Op.LWU -> { long o = m.loadHit(a + imm, 4); if (o < 0) break run; x[rd] = ram.hartGetInt(o) & 0xffff_ffffL; }
+                        case Op.SB -> { long o = m.storeHit(a + imm, 1); if (o < 0) break run; ram.hartPutByte(o, (byte) b); }
+                        case Op.SH -> { long o = m.storeHit(a + imm, 2); if (o < 0) break run; ram.hartPutShort(o, (short) b); }
+                        case Op.SW -> { long o = m.storeHit(a + imm, 4); if (o < 0) break run; ram.hartPutInt(o, (int) b); }
+                        case Op.SD -> { long o = m.storeHit(a + imm, 8); if (o < 0) break run; ram.hartPutLong(o, b); }
                         case Op.SLTI -> x[rd] = a < imm ? 1 : 0;
                         case Op.SLTIU -> x[rd] = Long.compareUnsigned(a, imm) < 0 ? 1 : 0;
                         case Op.XORI -> x[rd] = a ^ imm;

@@ -150,48 +150,48 @@ public final class Mmu {
 
     public long load64(long va) {
         long o = loadHit(va, 8);
-        return o >= 0 ? ram.getLong(o) : loadSlow(va, 8);
+        return o >= 0 ? ram.hartGetLong(o) : loadSlow(va, 8);
     }
 
     /** Sign-extended 32-bit load. */
     public long load32(long va) {
         long o = loadHit(va, 4);
-        return o >= 0 ? ram.getInt(o) : (int) loadSlow(va, 4);
+        return o >= 0 ? ram.hartGetInt(o) : (int) loadSlow(va, 4);
     }
 
     /** Sign-extended 16-bit load. */
     public long load16(long va) {
         long o = loadHit(va, 2);
-        return o >= 0 ? ram.getShort(o) : (short) loadSlow(va, 2);
+        return o >= 0 ? ram.hartGetShort(o) : (short) loadSlow(va, 2);
     }
 
     /** Sign-extended 8-bit load. */
     public long load8(long va) {
         long o = loadHit(va, 1);
-        return o >= 0 ? ram.getByte(o) : (byte) loadSlow(va, 1);
+        return o >= 0 ? ram.hartGetByte(o) : (byte) loadSlow(va, 1);
     }
 
     public void store64(long va, long v) {
         long o = storeHit(va, 8);
-        if (o >= 0) ram.putLong(o, v);
+        if (o >= 0) ram.hartPutLong(o, v);
         else storeSlow(va, 8, v);
     }
 
     public void store32(long va, long v) {
         long o = storeHit(va, 4);
-        if (o >= 0) ram.putInt(o, (int) v);
+        if (o >= 0) ram.hartPutInt(o, (int) v);
         else storeSlow(va, 4, v);
     }
 
     public void store16(long va, long v) {
         long o = storeHit(va, 2);
-        if (o >= 0) ram.putShort(o, (short) v);
+        if (o >= 0) ram.hartPutShort(o, (short) v);
         else storeSlow(va, 2, v);
     }
 
     public void store8(long va, long v) {
         long o = storeHit(va, 1);
-        if (o >= 0) ram.putByte(o, (byte) v);
+        if (o >= 0) ram.hartPutByte(o, (byte) v);
         else storeSlow(va, 1, v);
     }
 

@@ -32,6 +32,8 @@ final class HartThreads {
     private boolean paused;
     /** Hart threads inside {@link #lifecycle}, and how many of them are parked; guarded by this. */
     private int live, parked;
+    /** What {@link #whenNoHartRuns} left to run when the last hart thread leaves; guarded by this. */
+    private Runnable afterLast;
 
     HartThreads(Hart[] harts, Consumer<Hart> prepare) {
         this.harts = harts;
@@ -145,9 +147,32 @@ final class HartThreads {
         }
     }
 
-    private synchronized void enter(int delta) {
-        live += delta;
-        notifyAll();
+    private void enter(int delta) {
+        Runnable release = null;
+        synchronized (this) {
+            live += delta;
+            if (live == 0) {
+                release = afterLast;
+                afterLast = null;
+            }
+            notifyAll();
+        }
+        if (release != null) release.run();
+    }
+
+    /**
+     * Runs {@code release} once no thread runs a hart: now, or when the last one leaves its run
+     * loop ({@link #join} waits a bounded time). For what a hart may touch until its last
+     * instruction, such as guest RAM.
+     */
+    void whenNoHartRuns(Runnable release) {
+        synchronized (this) {
+            if (live > 0) {
+                afterLast = release;
+                return;
+            }
+        }
+        release.run();
     }
 
     /**

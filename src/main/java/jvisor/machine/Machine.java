@@ -652,6 +652,6 @@ public final class Machine implements AutoCloseable {
         threads.join();
         for (VirtioMmio v : virtio) v.shutdown();
         if (ownsDevices) for (VirtioMmio v : virtio) v.device().close();
-        ram.close();
+        threads.whenNoHartRuns(ram::close); // a hart thread join gave up on may still read RAM by address
     }
 }

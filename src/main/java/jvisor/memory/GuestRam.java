@@ -7,6 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.BitSet;
+import java.util.Objects;
 
 /**
  * Guest RAM: one native, page-aligned {@link MemorySegment} (DESIGN §4). Plain accesses use
@@ -35,8 +36,16 @@ public final class GuestRam implements AutoCloseable {
     private static final VarHandle ATOMIC64 =
             ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
+    /**
+     * The whole address space as one segment, through which the harts' loads and stores reach
+     * RAM by its address ({@link #hartGetLong} and the like). A constant: C2 folds its checks.
+     */
+    private static final MemorySegment EVERYWHERE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     private final Arena arena;
     private final MemorySegment mem;
+    /** The host address of {@link #mem}. */
+    private final long address;
     private final long base;
     private final long size;
     /** Watchers per page; null where nobody watches. */
@@ -50,6 +59,7 @@ public final class GuestRam implements AutoCloseable {
         this.size = size;
         this.arena = Arena.ofShared();
         this.mem = NativeMemory.allocate(size, arena);
+        this.address = mem.address();
         this.watchers = new PageWatcher[(int) (size >>> PAGE_SHIFT)][];
     }
 
@@ -73,6 +83,26 @@ public final class GuestRam implements AutoCloseable {
     public void putShort(long off, short v) { mem.set(U16, off, v); }
     public void putInt(long off, int v) { mem.set(U32, off, v); }
     public void putLong(long off, long v) { mem.set(U64, off, v); }
+
+    /*
+     * The same accesses for the harts' hot paths (the MMU's TLB hits and the interpreter's): RAM's
+     * address plus the offset, checked against RAM's size. Through RAM's own segment each access
+     * also checked the segment's class and its session's liveness and owner; inlined at every
+     * load and store of a compiled region, that was most of the region's IR, so C2 ran out of
+     * its inlining budget in large regions (their later accesses stayed calls) and compiled
+     * slower. cbench ran faster in each of 13 alternating pairs, by 8% (median), and C2 took 39
+     * ms a region instead of 50 (docs/PERFORMANCE.md, session 17). Only for hart threads: RAM's
+     * own segment fails cleanly on any thread once RAM is closed, these would touch unmapped
+     * memory, so the machine frees RAM only once no thread runs a hart (HartThreads#whenNoHartRuns).
+     */
+    public byte hartGetByte(long off) { return EVERYWHERE.get(U8, address + Objects.checkIndex(off, size)); }
+    public short hartGetShort(long off) { return EVERYWHERE.get(U16, address + Objects.checkIndex(off, size - 1)); }
+    public int hartGetInt(long off) { return EVERYWHERE.get(U32, address + Objects.checkIndex(off, size - 3)); }
+    public long hartGetLong(long off) { return EVERYWHERE.get(U64, address + Objects.checkIndex(off, size - 7)); }
+    public void hartPutByte(long off, byte v) { EVERYWHERE.set(U8, address + Objects.checkIndex(off, size), v); }
+    public void hartPutShort(long off, short v) { EVERYWHERE.set(U16, address + Objects.checkIndex(off, size - 1), v); }
+    public void hartPutInt(long off, int v) { EVERYWHERE.set(U32, address + Objects.checkIndex(off, size - 3), v); }
+    public void hartPutLong(long off, long v) { EVERYWHERE.set(U64, address + Objects.checkIndex(off, size - 7), v); }
 
     /** Zero-extended read of 1, 2, 4 or 8 bytes at RAM offset {@code off}. */
     public long read(long off, int size) {
