@@ -11,8 +11,9 @@ import jvisor.testing.Guest;
 import org.junit.jupiter.api.Test;
 
 /**
- * Harts reach RAM without its segment's liveness checks, so a machine closed from another thread
- * while its harts still run must free RAM only once the last of them has stopped.
+ * Harts reach RAM without its segment's liveness checks, so RAM may be freed only once no thread
+ * runs a hart. A machine closed from another thread while both its harts run loads and stores:
+ * the harts stop, nothing crashes, and RAM is freed once they have.
  */
 class RamLifetimeTest {
     @Test
