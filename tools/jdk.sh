@@ -42,11 +42,14 @@ export JAVA_HOME
 # -XX:-ClipInlining: C2 otherwise inlines nothing into a method that has reached 8000 bytecodes
 # with what it inlined so far, and a large compiled region is close to that on its own: its FPU
 # and MMU calls stayed calls (cbench's fp part 2.3 -> 1.9 s, boots no slower).
-# The thresholds: compiled guest regions reach C2 after ten times HotSpot's usual counts
+# The thresholds: compiled guest regions reach C2 after five times HotSpot's usual counts
 # (CompileThresholdScaling for their run methods), and every method reaches C1 after a tenth of
-# its usual counts, so regions leave HotSpot's bytecode interpreter as soon as before. A boot
-# made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; now fewer reach
-# it: a boot's process CPU 15.1 -> 14.3 s, cbench no slower (docs/PERFORMANCE.md, issue 17).
+# its usual counts, so regions leave HotSpot's bytecode interpreter early. At HotSpot's own
+# counts a boot made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; ten
+# times the counts cut a boot's process CPU from 15.1 to 14.3 s. Since C2 compiles a region
+# faster (the harts' RAM accessors), five times: cbench faster in 9 of 10 alternating pairs
+# (3%), the second VM of a daemon 2% sooner at its shell, a boot's wall time the same and its
+# process CPU about 1 s more (docs/PERFORMANCE.md, issue 17; session 18 for the five).
 # tools/hotspot-directives.json keeps C2 from the JIT's own code (jvisor.jit and the JDK's
 # ClassFile API, which generate the regions' classes): C1's code for it is fast enough for the one
 # thread that runs it (2% of a boot's CPU), and C2 spent 1.2-1.5 s of a boot compiling it, on a
@@ -57,7 +60,7 @@ export JAVA_HOME
 # (-DisplayVMOutput: its warnings and fatal errors still reach stderr; add -XX:+DisplayVMOutput
 # to JVISOR_JAVA_OPTS to see -XX:+PrintCompilation and the like).
 JVISOR_BASE_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:-UseFPUForSpilling -XX:-ClipInlining
-  -XX:CompileCommand=quiet '-XX:CompileCommand=CompileThresholdScaling,jvisor.cpu.CompiledRegion*::run,10.0'
+  -XX:CompileCommand=quiet '-XX:CompileCommand=CompileThresholdScaling,jvisor.cpu.CompiledRegion*::run,5.0'
   -XX:Tier3InvocationThreshold=20 -XX:Tier3MinInvocationThreshold=10 -XX:Tier3CompileThreshold=200
   -XX:Tier3BackEdgeThreshold=6000)
 JVISOR_DIRECTIVES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/hotspot-directives.json"
