@@ -46,10 +46,10 @@ export JAVA_HOME
 # (CompileThresholdScaling for their run methods), and every method reaches C1 after a tenth of
 # its usual counts, so regions leave HotSpot's bytecode interpreter early. At HotSpot's own
 # counts a boot made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; ten
-# times the counts cut a boot's process CPU from 15.1 to 14.3 s. Since C2 compiles a region
-# faster (the harts' RAM accessors), five times: cbench faster in 9 of 10 alternating pairs
+# times the counts cut a boot's process CPU from 15.1 to 14.3 s. Measured again after the
+# changes since (session 18), five times: cbench faster in 9 of 10 alternating pairs
 # (3%), the second VM of a daemon 2% sooner at its shell, a boot's wall time the same and its
-# process CPU about 1 s more (docs/PERFORMANCE.md, issue 17; session 18 for the five).
+# process CPU about 1 s more (docs/PERFORMANCE.md, issue 17).
 # tools/hotspot-directives.json keeps C2 from the JIT's own code (jvisor.jit and the JDK's
 # ClassFile API, which generate the regions' classes): C1's code for it is fast enough for the one
 # thread that runs it (2% of a boot's CPU), and C2 spent 1.2-1.5 s of a boot compiling it, on a
