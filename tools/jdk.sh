@@ -42,14 +42,14 @@ export JAVA_HOME
 # -XX:-ClipInlining: C2 otherwise inlines nothing into a method that has reached 8000 bytecodes
 # with what it inlined so far, and a large compiled region is close to that on its own: its FPU
 # and MMU calls stayed calls (cbench's fp part 2.3 -> 1.9 s, boots no slower).
-# The thresholds: compiled guest regions reach C2 after five times HotSpot's usual counts
-# (CompileThresholdScaling for their run methods), and every method reaches C1 after a tenth of
-# its usual counts, so regions leave HotSpot's bytecode interpreter early. At HotSpot's own
-# counts a boot made C2 compile ~170 regions at ~37 ms each, most of which soon ran no more; ten
-# times the counts cut a boot's process CPU from 15.1 to 14.3 s. Measured again after the
-# changes since (session 18), five times: cbench faster in 9 of 10 alternating pairs
-# (3%), the second VM of a daemon 2% sooner at its shell, a boot's wall time the same and its
-# process CPU about 1 s more (docs/PERFORMANCE.md, issue 17).
+# The thresholds: every method reaches C1 after a tenth of HotSpot's usual counts, and the
+# compiled guest regions' run methods have all their thresholds scaled by five
+# (CompileThresholdScaling), so a region reaches C1 at half the usual counts and C2 at five
+# times them. At HotSpot's own counts a boot made C2 compile ~170 regions at ~37 ms each, most
+# of which soon ran no more; scaled by ten, a boot's process CPU fell from 15.1 to 14.3 s. After
+# the changes since, five against ten: cbench faster in 9 of 10 alternating pairs (3%), boots to
+# the prompt no slower (faster in 5 of 5 pairs), the daemon's second VM 2% sooner at its shell,
+# for about 1 s more CPU per boot (docs/PERFORMANCE.md, issue 17, session 18).
 # tools/hotspot-directives.json keeps C2 from the JIT's own code (jvisor.jit and the JDK's
 # ClassFile API, which generate the regions' classes): C1's code for it is fast enough for the one
 # thread that runs it (2% of a boot's CPU), and C2 spent 1.2-1.5 s of a boot compiling it, on a
