@@ -47,9 +47,9 @@ export JAVA_HOME
 # (CompileThresholdScaling), so a region reaches C1 at half the usual counts and C2 at five
 # times them. At HotSpot's own counts a boot made C2 compile ~170 regions at ~37 ms each, most
 # of which soon ran no more; scaled by ten, a boot's process CPU fell from 15.1 to 14.3 s. After
-# the changes since, five against ten: cbench faster in 9 of 10 alternating pairs (3%), boots to
-# the prompt no slower (faster in 5 of 5 pairs), the daemon's second VM 2% sooner at its shell,
-# for about 1 s more CPU per boot (docs/PERFORMANCE.md, issue 17, session 18).
+# the changes since, five against ten: cbench faster in 11 of 14 alternating pairs (median 2%),
+# boots to the prompt in 15 of 19, the daemon's second VM 2% sooner at its shell, for about 1 s
+# more CPU per boot (docs/PERFORMANCE.md, issue 17, session 18).
 # tools/hotspot-directives.json keeps C2 from the JIT's own code (jvisor.jit and the JDK's
 # ClassFile API, which generate the regions' classes): C1's code for it is fast enough for the one
 # thread that runs it (2% of a boot's CPU), and C2 spent 1.2-1.5 s of a boot compiling it, on a
