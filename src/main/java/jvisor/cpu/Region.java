@@ -35,7 +35,8 @@ public abstract class Region {
      * Runs from {@code pc}, which must lie on one of the region's entry slots. Returns the next
      * pc; the number of instructions retired is left in {@link Hart#jitRetired}. After a
      * fault ({@link Hart#fault} set) the returned pc is the faulting instruction's, or for a store
-     * that only ends the block (cause -1), the pc after it.
+     * that only ends the block (cause -1), the pc after it. With {@code x} null it returns at
+     * once: the JIT's warm-up calls, which get the method compiled before a hart runs it.
      */
     public abstract long run(long[] x, Mmu m, Hart h, long pc);
 }

@@ -50,6 +50,16 @@ public final class RegionCompiler implements Jit {
     /** A jalr target counted a {@code 1/ROOT_SHARE} of the threshold is hot enough to join a region compiled in its page. */
     private static final int ROOT_SHARE = Integer.getInteger("jvisor.jit.rootShare", 8);
     private static final int MAX_CODE_BYTES = 7500; // HotSpot compiles methods up to 8000 bytes
+    /**
+     * Empty calls ({@code x} null) the JIT thread makes to each new region, so that HotSpot queues
+     * it for C1 at once rather than after the hart has run it hundreds of times in HotSpot's
+     * bytecode interpreter, the slowest way to run guest code. HotSpot's interpreter consults its
+     * compile policy only every 2^9 calls of a region (Tier0InvokeNotifyFreqLog 7, scaled by the
+     * regions' CompileThresholdScaling of 5 in tools/jdk.sh), hence twice that. A boot spent 8%
+     * of its hart's time in interpreted regions, and half that with these calls
+     * (docs/PERFORMANCE.md, issue 17, session 19).
+     */
+    private static final int WARM_UP_CALLS = 1024;
 
     private static final ClassDesc CD_REGION = ClassDesc.of("jvisor.cpu.Region");
     private static final ClassDesc CD_MMU = ClassDesc.of("jvisor.cpu.Mmu");
@@ -215,7 +225,9 @@ public final class RegionCompiler implements Jit {
             byte[] bytes = generate(plan);
             if (codeLength(bytes) <= MAX_CODE_BYTES) {
                 compiledHere.incrementAndGet();
-                return new Compiled(cache.put(code, define(bytes), content), plan.entries());
+                Region fresh = define(bytes);
+                for (int i = 0; i < WARM_UP_CALLS; i++) fresh.run(null, null, null, 0);
+                return new Compiled(cache.put(code, fresh, content), plan.entries());
             }
         }
         return null;
@@ -302,6 +314,12 @@ public final class RegionCompiler implements Jit {
         }
 
         void emit() {
+            Label called = c.newLabel(); // a warm-up call (WARM_UP_CALLS) runs nothing
+            c.aload(X);
+            c.ifnonnull(called);
+            c.lconst_0();
+            c.lreturn();
+            c.labelBinding(called);
             // Prologue: count, next pc and scratch start defined.
             c.iconst_0();
             c.istore(COUNT);
