@@ -470,4 +470,19 @@ public final class Hart implements Snapshottable {
     }
 
     private static final long IDLE_CAP_NANOS = 1_000_000_000L;
+
+    /**
+     * What decides whether and when this hart takes an interrupt, on one line: for a guest that
+     * waits forever (a test's timeout). Read from any thread without stopping the hart, so the
+     * values may be a block apart; nothing is changed.
+     */
+    public String interruptState() {
+        Thread t = thread;
+        return String.format("hart %d: pc %#x priv %d virt %b mip %#x mie %#x mideleg %#x hideleg %#x"
+                        + " mstatus %#x hstatus %#x vsstatus %#x time %#x mtimecmp %#x stimecmp %#x vstimecmp %#x"
+                        + " htimedelta %#x menvcfg %#x henvcfg %#x thread %s",
+                hartId, pc, priv, virt, mip(), csr.mie, csr.mideleg, csr.hideleg, csr.mstatus, csr.hstatus,
+                csr.vsstatus, clock.now(), mtimecmp, csr.stimecmp, csr.vstimecmp, csr.htimedelta, csr.menvcfg,
+                csr.henvcfg, t == null ? "none" : t.getState());
+    }
 }

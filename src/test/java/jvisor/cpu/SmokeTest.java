@@ -1,6 +1,7 @@
 package jvisor.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jvisor.testing.Guest;
 import org.junit.jupiter.api.Test;
@@ -27,5 +28,18 @@ class SmokeTest {
                 .word 0
                 """);
         assertEquals(0x400 + Cause.ILLEGAL_INSN, r.status());
+    }
+
+    /** The line a timed-out guest test prints for each hart. */
+    @Test
+    void interruptStateNamesWhatDecidesInterrupts() {
+        var r = Guest.run("""
+                li t0, 1 << 7
+                csrw mie, t0
+                """);
+        String state = r.hart().interruptState();
+        assertTrue(state.startsWith("hart 0: pc 0x"), state);
+        assertTrue(state.contains(" priv 3 virt false ") && state.contains(" mie 0x80 "), state);
+        r.machine().close();
     }
 }

@@ -393,7 +393,9 @@ public final class LinuxGuest implements AutoCloseable {
                 long left = deadline - System.nanoTime();
                 if (g.failure != null) throw new AssertionError("the machine failed", g.failure);
                 if (g.outcome != null) throw new AssertionError("the guest stopped (" + g.outcome + ") before /" + p + "/:\n" + tail());
-                if (left <= 0) throw new AssertionError("timed out after " + timeout + " waiting for /" + p + "/:\n" + tail());
+                if (left <= 0) {
+                    throw new AssertionError("timed out after " + timeout + " waiting for /" + p + "/:\n" + tail() + harts(g));
+                }
                 try {
                     wait(Math.min(left / 1_000_000 + 1, 200));
                 } catch (InterruptedException e) {
@@ -401,6 +403,15 @@ public final class LinuxGuest implements AutoCloseable {
                     throw new AssertionError(e);
                 }
             }
+        }
+
+        /** The interrupt state of each hart of the machine running now, if any. */
+        private static String harts(LinuxGuest g) {
+            Machine m = g.machine;
+            if (m == null) return "";
+            StringBuilder sb = new StringBuilder("\n");
+            for (int i = 0; i < m.hartCount(); i++) sb.append('\n').append(m.hart(i).interruptState());
+            return sb.toString();
         }
 
         private String tail() {
