@@ -49,7 +49,9 @@ export JAVA_HOME
 # of which soon ran no more; scaled by ten, a boot's process CPU fell from 15.1 to 14.3 s. After
 # the changes since, five against ten: cbench faster in 11 of 14 alternating pairs (median 2%),
 # boots to the prompt in 15 of 19, the daemon's second VM 2% sooner at its shell, for about 1 s
-# more CPU per boot (docs/PERFORMANCE.md, issue 17, session 18).
+# more CPU per boot (docs/PERFORMANCE.md, issue 17, session 18). The scaling also sets how often
+# HotSpot's interpreter asks to compile a region (every 512 calls at five), which the JIT's empty
+# warm-up calls of each new region cover (RegionCompiler.WARM_UP_CALLS): change both together.
 # tools/hotspot-directives.json keeps C2 from the JIT's own code (jvisor.jit and the JDK's
 # ClassFile API, which generate the regions' classes): C1's code for it is fast enough for the one
 # thread that runs it (2% of a boot's CPU), and C2 spent 1.2-1.5 s of a boot compiling it, on a
